@@ -20,7 +20,6 @@ import (
 
 	"golang.org/x/sys/unix"
 
-	"github.com/paws-go/paws/internal/netns"
 	"github.com/paws-go/paws/internal/nstest"
 	"github.com/paws-go/paws/tcpdiag"
 )
@@ -60,39 +59,6 @@ func ssListen(t *testing.T, ns *nstest.NS, port uint16) (recvQ, sendQ uint32) {
 	return uint32(r), uint32(s)
 }
 
-// fillAcceptQueue connects n times, concurrently, from inside ns to addr
-// with a 3 s timeout each, and returns the connections that succeeded;
-// they are closed when the test ends.
-func fillAcceptQueue(t *testing.T, ns *nstest.NS, addr netip.AddrPort, n int) []net.Conn {
-	t.Helper()
-	var (
-		mu    sync.Mutex
-		conns []net.Conn
-		wg    sync.WaitGroup
-	)
-	for range n {
-		wg.Go(func() {
-			_ = netns.Do(ns.Target(), func() error {
-				d := net.Dialer{Timeout: 3 * time.Second}
-				c, err := d.Dial("tcp", addr.String())
-				if err == nil {
-					mu.Lock()
-					conns = append(conns, c)
-					mu.Unlock()
-				}
-				return nil
-			})
-		})
-	}
-	wg.Wait()
-	t.Cleanup(func() {
-		for _, c := range conns {
-			c.Close()
-		}
-	})
-	return conns
-}
-
 // owners calls c.Owners. Processes this test may not inspect (in some
 // sandboxes even root cannot read pid 1's descriptors) are reported in a
 // *ProcessError matching fs.ErrPermission, with every other owner found.
@@ -127,7 +93,7 @@ func TestIntegrationAcceptQueue(t *testing.T) {
 	addr := netip.MustParseAddrPort("127.0.0.1:8080")
 	fd := ns.Listen(t, addr, 4)
 
-	conns := fillAcceptQueue(t, ns, addr, 30)
+	conns := ns.DialMany(t, addr, 30, 3*time.Second)
 	if len(conns) < 5 {
 		t.Fatalf("%d of 30 connects succeeded, want at least 5", len(conns))
 	}

@@ -58,27 +58,6 @@ func start(t *testing.T, bin string, args ...string) (wait func() (int, string, 
 	}
 }
 
-// flood starts n non-blocking connects to addr from inside ns; the sockets
-// are closed when the test ends. SYNs that meet the full accept queue are
-// dropped, and retransmitted every second at first.
-func flood(t *testing.T, ns *nstest.NS, addr netip.AddrPort, n int) {
-	t.Helper()
-	sa := &unix.SockaddrInet4{Port: int(addr.Port()), Addr: addr.Addr().As4()}
-	ns.Do(t, func() error {
-		for range n {
-			fd, err := unix.Socket(unix.AF_INET, unix.SOCK_STREAM|unix.SOCK_NONBLOCK|unix.SOCK_CLOEXEC, 0)
-			if err != nil {
-				return os.NewSyscallError("socket", err)
-			}
-			t.Cleanup(func() { unix.Close(fd) })
-			if err := unix.Connect(fd, sa); err != nil && !errors.Is(err, unix.EINPROGRESS) {
-				return os.NewSyscallError("connect", err)
-			}
-		}
-		return nil
-	})
-}
-
 // jsonReport reads the -json output: the report, with the findings as
 // plain strings (paws.Severity has no UnmarshalText).
 type jsonReport struct {
@@ -98,7 +77,7 @@ func TestIntegrationFlood(t *testing.T) {
 
 	wait := start(t, bin, "-netns", ns.Path, "-interval", "2s", "-json")
 	time.Sleep(500 * time.Millisecond) // after the first reading
-	flood(t, ns, addr, 30)
+	ns.ConnectMany(t, addr, 30)
 	code, stdout, stderr := wait()
 	if code != 1 {
 		t.Fatalf("exit %d, want 1 (critical)\nstdout:\n%s\nstderr:\n%s", code, stdout, stderr)

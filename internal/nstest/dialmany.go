@@ -3,11 +3,15 @@
 package nstest
 
 import (
+	"errors"
 	"net"
 	"net/netip"
+	"os"
 	"sync"
 	"testing"
 	"time"
+
+	"golang.org/x/sys/unix"
 
 	"github.com/paws-go/paws/internal/netns"
 )
@@ -43,4 +47,27 @@ func (ns *NS) DialMany(t testing.TB, addr netip.AddrPort, n int, timeout time.Du
 		}
 	})
 	return conns
+}
+
+// ConnectMany starts n non-blocking IPv4 connects to addr from inside the
+// namespace and returns at once; the sockets are closed when the test
+// ends. Against a full accept queue the kernel drops their SYNs and
+// retransmits them (after 1 s, 2 s, 4 s, ...), so the drop counters keep
+// moving while the test observes them.
+func (ns *NS) ConnectMany(t testing.TB, addr netip.AddrPort, n int) {
+	t.Helper()
+	sa := &unix.SockaddrInet4{Port: int(addr.Port()), Addr: addr.Addr().As4()}
+	ns.Do(t, func() error {
+		for range n {
+			fd, err := unix.Socket(unix.AF_INET, unix.SOCK_STREAM|unix.SOCK_NONBLOCK|unix.SOCK_CLOEXEC, 0)
+			if err != nil {
+				return os.NewSyscallError("socket", err)
+			}
+			t.Cleanup(func() { unix.Close(fd) })
+			if err := unix.Connect(fd, sa); err != nil && !errors.Is(err, unix.EINPROGRESS) {
+				return os.NewSyscallError("connect", err)
+			}
+		}
+		return nil
+	})
 }

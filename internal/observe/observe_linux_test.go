@@ -15,32 +15,9 @@ import (
 	"testing"
 	"time"
 
-	"golang.org/x/sys/unix"
-
 	"github.com/paws-go/paws"
 	"github.com/paws-go/paws/internal/nstest"
 )
-
-// flood starts n non-blocking connects to addr from inside ns and closes
-// the sockets when the test ends. SYNs that meet a full accept queue are
-// dropped and retransmitted by the kernel (1 s, 2 s, ...).
-func flood(t *testing.T, ns *nstest.NS, addr netip.AddrPort, n int) {
-	t.Helper()
-	sa := &unix.SockaddrInet4{Port: int(addr.Port()), Addr: addr.Addr().As4()}
-	ns.Do(t, func() error {
-		for range n {
-			fd, err := unix.Socket(unix.AF_INET, unix.SOCK_STREAM|unix.SOCK_NONBLOCK|unix.SOCK_CLOEXEC, 0)
-			if err != nil {
-				return os.NewSyscallError("socket", err)
-			}
-			t.Cleanup(func() { unix.Close(fd) })
-			if err := unix.Connect(fd, sa); err != nil && !errors.Is(err, unix.EINPROGRESS) {
-				return os.NewSyscallError("connect", err)
-			}
-		}
-		return nil
-	})
-}
 
 // TestIntegrationObserveFlood fills the accept queue of a listener in a
 // test namespace and checks that two Observes see the queue, its owner
@@ -63,7 +40,7 @@ func TestIntegrationObserveFlood(t *testing.T) {
 	if first.Delta != nil || first.Host.Interval != 0 {
 		t.Errorf("first Observe has a delta: %v over %v", first.Delta, first.Host.Interval)
 	}
-	flood(t, ns, addr, 12)
+	ns.ConnectMany(t, addr, 12)
 	time.Sleep(1500 * time.Millisecond) // one round of SYN retransmissions
 	ob, err := o.Observe()
 	if err != nil {

@@ -317,7 +317,7 @@ func (d *diagnosis) listenOverflows() {
 	} else {
 		var names []string
 		for _, l := range cands[:min(3, len(cands))] {
-			names = append(names, fmt.Sprintf("%s %d/%d", l.Addr, l.AcceptQueue, uint64(l.Backlog)+1))
+			names = append(names, fmt.Sprintf("%s %d of %d (backlog %d)", l.Addr, l.AcceptQueue, uint64(l.Backlog)+1, l.Backlog))
 		}
 		ev += "; fullest accept queues now: " + strings.Join(names, ", ")
 		ex.WriteString(" The counter covers the whole namespace; the candidates are the listeners whose queues are fullest now: " + cands[0].Addr.String() + " first.")

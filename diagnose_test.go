@@ -213,7 +213,7 @@ func TestDiagnose(t *testing.T) {
 			},
 			want: []want{{CheckListenOverflows, SeverityCritical, netip.AddrPort{}}},
 			contains: map[Check][]string{CheckListenOverflows: {
-				"ListenOverflows +75 in 2s (37.5/s), ListenDrops +75; fullest accept queues now: 127.0.0.1:8080 3/5, 10.0.0.1:80 1/4096"}},
+				"ListenOverflows +75 in 2s (37.5/s), ListenDrops +75; fullest accept queues now: 127.0.0.1:8080 3 of 5 (backlog 4), 10.0.0.1:80 1 of 4096 (backlog 4095)"}},
 		},
 		{
 			name: "listen overflows after a drained burst", kernel: kernel419,

@@ -6,6 +6,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"io"
+	"io/fs"
 	"net/netip"
 	"os"
 	"os/exec"
@@ -42,6 +43,13 @@ func cpuTime() time.Duration {
 func genFile(b *testing.B, dir string, n int, format capgen.Format) string {
 	b.Helper()
 	name := filepath.Join(dir, "bench.cap")
+	genFileAt(b, name, n, format)
+	return name
+}
+
+// genFileAt writes a generated capture of n packets to name.
+func genFileAt(b *testing.B, name string, n int, format capgen.Format) {
+	b.Helper()
 	f, err := os.Create(name)
 	if err != nil {
 		b.Fatal(err)
@@ -52,12 +60,17 @@ func genFile(b *testing.B, dir string, n int, format capgen.Format) string {
 	if err := f.Close(); err != nil {
 		b.Fatal(err)
 	}
-	return name
 }
 
 // readPcapts is the measured path: this package's reader and the
-// extraction of the source address and TSval of every segment.
-func readPcapts(b *testing.B, name string) int {
+// extraction of the source address and TSval of every segment, through
+// Current.
+func readPcapts(b *testing.B, name string) int { return readPcaptsWith(b, name, false) }
+
+// readPcaptsCopy is readPcapts through Segment, which copies each segment.
+func readPcaptsCopy(b *testing.B, name string) int { return readPcaptsWith(b, name, true) }
+
+func readPcaptsWith(b *testing.B, name string, copySegment bool) int {
 	f, err := os.Open(name)
 	if err != nil {
 		b.Fatal(err)
@@ -68,10 +81,18 @@ func readPcapts(b *testing.B, name string) int {
 		b.Fatal(err)
 	}
 	n := 0
-	for r.Next() {
-		s := r.Segment()
-		sinkAddr, sinkTS = s.Flow.Src.Addr(), s.TSval
-		n++
+	if copySegment {
+		for r.Next() {
+			s := r.Segment()
+			sinkAddr, sinkTS = s.Flow.Src.Addr(), s.TSval
+			n++
+		}
+	} else {
+		for r.Next() {
+			s := r.Current()
+			sinkAddr, sinkTS = s.Flow.Src.Addr(), s.TSval
+			n++
+		}
 	}
 	if err := r.Err(); err != nil {
 		b.Fatal(err)
@@ -165,18 +186,28 @@ func readGopacket(b *testing.B, name string) int {
 // gopacket's reader and decoder, and with tshark, on a generated pcap of
 // 10 million packets (snap length 128). Each sub-benchmark reports
 // packets per second. Skipped with -short.
+//
+// The capture is generated in a temporary directory at every run (about
+// 7 s). With PCAPTS_BENCH_FILE set, the named file is read instead, and
+// generated there first if it does not exist, so that -count runs and
+// profiles share one file; remove it afterwards.
 func BenchmarkRead(b *testing.B) {
 	if testing.Short() {
 		b.Skip("skipping: generates a 10-million-packet capture (1.2 GB)")
 	}
 	const packets = 10_000_000
-	dir := b.TempDir()
-	name := genFile(b, dir, packets, capgen.PcapMicro)
+	name := os.Getenv("PCAPTS_BENCH_FILE")
+	if name == "" {
+		name = genFile(b, b.TempDir(), packets, capgen.PcapMicro)
+	} else if _, err := os.Stat(name); errors.Is(err, fs.ErrNotExist) {
+		genFileAt(b, name, packets, capgen.PcapMicro)
+	}
 	for _, bm := range []struct {
 		name string
 		read func(*testing.B, string) int
 	}{
 		{"pcapts", readPcapts},
+		{"pcapts-Segment", readPcaptsCopy},
 		{"pcapgo+DecodePacket", readPcapgoDecode},
 		{"gopacket-DecodingLayerParser", readGopacket},
 	} {

@@ -55,36 +55,39 @@ func (f Flags) String() string {
 }
 
 // Segment is one TCP segment read from a capture. It is a comparable value
-// and holds no reference to the reader's buffer.
+// of 128 bytes and holds no reference to the reader's buffer. (The fields
+// are ordered to avoid padding and so that the decoder writes neighbouring
+// fields, such as Seq and Ack, with one store.)
 type Segment struct {
 	// Time is the capture time stamp; the zero Time for pcapng simple
 	// packet blocks, which carry none.
 	Time time.Time
 	Flow Flow
-	// Interface is the pcapng interface the packet was captured on; 0 for
-	// pcap files.
-	Interface uint32
 
-	Flags    Flags
 	Seq, Ack uint32
-	Window   uint16
-
 	// TSval and TSecr are the RFC 7323 timestamp option values; they are
 	// meaningful only when HasTimestamp is true.
 	TSval, TSecr uint32
-	HasTimestamp bool
-
-	// MSS is the maximum segment size option, when HasMSS is true.
-	MSS    uint16
-	HasMSS bool
-	// WindowScale is the window scale shift count, when HasWindowScale is
-	// true.
-	WindowScale    uint8
-	HasWindowScale bool
-	// SACKPermitted reports a SACK-permitted option.
-	SACKPermitted bool
 
 	// PayloadLen is the TCP payload length on the wire, from the IP length
 	// fields; it is not reduced by the capture's snap length.
 	PayloadLen int
+
+	// Interface is the pcapng interface the packet was captured on; 0 for
+	// pcap files.
+	Interface uint32
+
+	Window uint16
+	Flags  Flags
+	// WindowScale is the window scale shift count, when HasWindowScale is
+	// true.
+	WindowScale uint8
+	// MSS is the maximum segment size option, when HasMSS is true.
+	MSS uint16
+
+	HasTimestamp   bool
+	HasMSS         bool
+	HasWindowScale bool
+	// SACKPermitted reports a SACK-permitted option.
+	SACKPermitted bool
 }

@@ -125,6 +125,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	if o.json {
 		enc := json.NewEncoder(stdout)
 		enc.SetIndent("", "  ")
+		enc.SetEscapeHTML(false) // keep "accept queue 5 > backlog 4" readable
 		err = enc.Encode(r)
 	} else {
 		err = r.write(stdout, ob)

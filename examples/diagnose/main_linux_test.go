@@ -210,7 +210,7 @@ func checkHuman(t *testing.T, out, nsPath string, addr netip.AddrPort) {
 	for _, re := range []string{
 		`^diagnose: kernel \S+, namespace ` + regexp.QuoteMeta(nsPath) + `, interval 1\.\d+s\n`,
 		`(?m)^  net\.ipv4\.tcp_tw_recycle +(absent|0|1)$`,
-		`(?m)^  net\.ipv4\.tcp_timestamps +1$`,
+		`(?m)^  net\.ipv4\.tcp_timestamps +1 \(on\)$`,
 		`(?m)^  TcpExt:ListenOverflows +\+\d+ +\d+ times the listen queue of a socket overflowed$`,
 		`(?m)^  TcpExt:ListenDrops +\+\d+ +\d+ SYNs to LISTEN sockets dropped$`,
 		`(?m)^  ADDRESS +RECV-Q +SEND-Q +FILL +OWNERS \(fds/limit\)$`,

@@ -33,12 +33,24 @@ func (r *report) write(out io.Writer, ob *observe.Observation) error {
 	fmt.Fprintf(w, "diagnose: kernel %s, namespace %s, interval %s\n", r.Kernel, r.NetNS, iv)
 
 	fmt.Fprintf(w, "\nSysctls\n")
+	// What the numbers mean, for the sysctls whose numbers are modes or
+	// not in the unit their name suggests.
+	meaning := map[string]string{
+		"net.ipv4.tcp_timestamps":        ob.TCP.Timestamps.V.String(),
+		"net.ipv4.tcp_tw_reuse":          ob.TCP.TWReuse.V.String(),
+		"net.ipv4.tcp_syncookies":        ob.TCP.SynCookies.V.String(),
+		"net.ipv4.tcp_tw_reuse_delay":    "ms",
+		"net.ipv4.tcp_invalid_ratelimit": "ms",
+	}
 	tw := tabwriter.NewWriter(w, 0, 8, 2, ' ', 0)
 	for _, n := range r.sysctlOrder {
 		v := "absent"
 		switch {
 		case r.Sysctl[n] != nil:
 			v = fmt.Sprint(*r.Sysctl[n])
+			if m, ok := meaning[n]; ok {
+				v += " (" + m + ")"
+			}
 		case !slices.Contains(h.Absent, n) && h.Profile.HasSysctl(n):
 			v = "unreadable"
 		}

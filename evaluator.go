@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"math/rand/v2"
 	"net/netip"
 	"time"
 )
@@ -13,8 +14,9 @@ import (
 // the SYN and accept queues) that usually bind first.
 const (
 	// MaxCacheEntries bounds the per-host cache (tcp_metrics or
-	// inet_peer). When it is full an arbitrary entry is evicted, as the
-	// kernel reclaims an entry of a full hash chain.
+	// inet_peer). When it is full an entry not written for a while is
+	// evicted (second chance in creation order), as the kernel reclaims
+	// the least recently updated entry of a full hash chain.
 	MaxCacheEntries = 1 << 16
 	// MaxTimeWait bounds the TIME_WAIT sockets, above tcp_max_tw_buckets;
 	// beyond it no TIME_WAIT socket is made (TCPTimeWaitOverflow).
@@ -135,35 +137,12 @@ type Established struct {
 	HasRcvNxt bool
 }
 
-// tuple is a 4-tuple as a map key: 16-byte addresses (IPv4 as
-// IPv4-mapped) without netip's zone handle, so hashing and comparing it is
-// plain memory.
-type tuple struct {
-	local, remote [16]byte
-	lport, rport  uint16
-}
-
-func tupleOf(local, remote netip.AddrPort) tuple {
-	return tuple{local.Addr().As16(), remote.Addr().As16(), local.Port(), remote.Port()}
-}
-
-func (k tuple) localAP() netip.AddrPort {
-	return netip.AddrPortFrom(netip.AddrFrom16(k.local).Unmap(), k.lport)
-}
-
-func (k tuple) remoteAP() netip.AddrPort {
-	return netip.AddrPortFrom(netip.AddrFrom16(k.remote).Unmap(), k.rport)
-}
-
-type cacheKey struct {
-	local, remote [16]byte
-}
-
 type cacheEntry struct {
-	ts     Timestamp
-	writer uint8
-	rtt    bool
-	stamp  int64
+	ts      Timestamp
+	writer  uint8
+	rtt     bool
+	written bool // since the eviction last passed it (putCache)
+	stamp   int64
 }
 
 // Kinds of sockets in the socket table.
@@ -175,9 +154,11 @@ const (
 )
 
 // sock is a TIME_WAIT socket, a request (SYN_RECV) or an established
-// connection, in one slab shared by the three kinds.
+// connection, in one slab shared by the three kinds. Its 4-tuple is the
+// key in the table (socks), not here: a sock is 64 bytes, so a lookup
+// among many sockets costs one cache miss in the table and one here.
 type sock struct {
-	key       tuple
+	hash      uint32 // hashTuple of its 4-tuple, the key in the table
 	gen       uint32
 	kind      uint8
 	finWait2  bool  // TIME_WAIT substate FIN_WAIT2
@@ -192,11 +173,17 @@ type sock struct {
 	tsRecent  Timestamp
 	rcvNxt    uint32 // rcv_nxt, or a request's ISN
 	tsStamp   int64  // ts_recent_stamp, wall seconds
-	expires   Time   // TIME_WAIT expiry
+	expires   Time   // TIME_WAIT expiry; a request's rtxAt (below)
 	entry     Time   // TIME_WAIT entry (tw_entry_stamp), request SYN time
-	rtxAt     Time   // request: last SYN-ACK sent for a retransmitted SYN
 	lastOOW   Time
 }
+
+// rtxAt is when a request last sent a SYN-ACK in answer to a
+// retransmitted SYN. It shares the field of the TIME_WAIT expiry, which a
+// request does not have, so that a sock fills one cache line.
+func (sk *sock) rtxAt() Time { return sk.expires }
+
+func (sk *sock) setRtxAt(t Time) { sk.expires = t }
 
 type reqTimer struct {
 	at  Time
@@ -204,9 +191,12 @@ type reqTimer struct {
 	idx int32
 }
 
+// cookieTimer is the expiry of a remembered cookie, 2 min after it was
+// sent. A cookie sent again has a new timer; the old one is stale.
 type cookieTimer struct {
-	at  Time
-	key tuple
+	at   Time
+	key  tuple
+	hash uint32
 }
 
 // Evaluator is a model of one host's TCP listen path. It is built by
@@ -216,7 +206,9 @@ type cookieTimer struct {
 //
 // An Evaluator is not safe for concurrent use. It starts no goroutines.
 // Once its tables and queues have grown to the working size of a stream,
-// Step does not allocate.
+// Step does not allocate. Its tables hash with a random seed of their
+// own, so that no input can be crafted to make lookups slow; predictions
+// do not depend on it.
 type Evaluator struct {
 	p        Profile
 	s        Settings
@@ -224,6 +216,7 @@ type Evaluator struct {
 	start    Time
 	serverTS Timestamp
 	now      Time
+	nowS     int64 // now.Seconds() of the event being evaluated
 
 	backlog   int
 	synLimit  int
@@ -241,14 +234,16 @@ type Evaluator struct {
 	lastCookie Time
 	anyCookie  bool
 
-	cache   map[cacheKey]cacheEntry
-	socks   map[tuple]int32 // index into slab
-	slab    []sock
-	free    []int32
-	nTW     int
-	nReq    int
-	nConn   int
-	cookies map[tuple]Time
+	seed       uint64               // of hashTuple
+	cache      tupleMap[cacheEntry] // per-host cache
+	cacheOrder ring[tuple]          // its keys, oldest first
+	socks      tupleMap[int32]      // index into slab
+	slab       []sock
+	free       []int32
+	nTW        int
+	nReq       int
+	nConn      int
+	cookies    tupleMap[Time] // when a cookie was sent
 
 	youngQ  ring[reqTimer]
 	expireQ ring[reqTimer]
@@ -298,9 +293,7 @@ func NewEvaluator(cfg Config) (*Evaluator, error) {
 		qlen:     l.QLen,
 		young:    l.Young,
 		acceptq:  l.AcceptQ,
-		cache:    make(map[cacheKey]cacheEntry),
-		socks:    make(map[tuple]int32),
-		cookies:  make(map[tuple]Time),
+		seed:     rand.Uint64(),
 	}
 	e.backlog = min(l.Backlog, s.Somaxconn)
 	switch p.SynQueue {
@@ -364,8 +357,9 @@ func (e *Evaluator) Queues() Queues {
 // ignored on kernels whose cache is keyed by the remote address only.
 func (e *Evaluator) Cache(local, remote netip.Addr) (CacheEntry, bool) {
 	local, remote = local.Unmap(), remote.Unmap()
-	c, ok := e.cache[e.cacheKeyOf(local.As16(), remote.As16())]
-	if !ok {
+	k := e.hostKey(local, remote)
+	c := e.cache.get(&k, hashTuple(&k, e.seed))
+	if c == nil {
 		return CacheEntry{}, false
 	}
 	if e.p.CacheKey == CacheKeyRemote {
@@ -376,12 +370,14 @@ func (e *Evaluator) Cache(local, remote netip.Addr) (CacheEntry, bool) {
 
 // TimeWait returns this host's TIME_WAIT socket of (local, remote).
 func (e *Evaluator) TimeWait(local, remote netip.AddrPort) (TimeWait, bool) {
-	sk := e.lookup(tupleOf(unmapAP(local), unmapAP(remote)), sockTW)
-	if sk == nil {
+	k := tupleOf(unmapAP(local), unmapAP(remote))
+	idx, ok := e.sockOf(&k, hashTuple(&k, e.seed))
+	if !ok || e.slab[idx].kind != sockTW {
 		return TimeWait{}, false
 	}
+	sk := &e.slab[idx]
 	return TimeWait{
-		Local: sk.key.localAP(), Remote: sk.key.remoteAP(), HasTS: sk.hasTS, TSRecent: sk.tsRecent,
+		Local: k.localAP(), Remote: k.remoteAP(), HasTS: sk.hasTS, TSRecent: sk.tsRecent,
 		TSRecentAt: Time(sk.tsStamp * 1e9), RcvNxt: sk.rcvNxt, HasRcvNxt: sk.rcvKnown,
 		Entered: sk.entry, Expires: sk.expires, FinWait2: sk.finWait2,
 	}, true
@@ -398,8 +394,8 @@ func (e *Evaluator) SeedCache(c CacheEntry) error {
 	if !local.IsValid() {
 		local = e.l.Addr.Addr()
 	}
-	k := e.cacheKeyOf(local.Unmap().As16(), c.Remote.Unmap().As16())
-	e.putCache(k, cacheEntry{ts: c.TSval, stamp: c.Stamp, rtt: c.RTT, writer: writerSeed})
+	k := e.hostKey(local, c.Remote)
+	*e.putCache(&k, hashTuple(&k, e.seed)) = cacheEntry{ts: c.TSval, stamp: c.Stamp, rtt: c.RTT, writer: writerSeed}
 	return nil
 }
 
@@ -421,8 +417,9 @@ func (e *Evaluator) SeedTimeWait(t TimeWait) error {
 		exp = t.Entered.Add(60 * time.Second)
 	}
 	k := tupleOf(unmapAP(local), unmapAP(t.Remote))
-	e.remove(k)
-	idx, sk := e.newSock(k, sockTW)
+	h := hashTuple(&k, e.seed)
+	e.remove(&k, h)
+	idx, sk := e.newSock(&k, h, sockTW)
 	sk.finWait2, sk.hasTS, sk.rcvKnown = t.FinWait2, t.HasTS, t.HasRcvNxt
 	sk.tsRecent, sk.rcvNxt, sk.expires, sk.entry = t.TSRecent, t.RcvNxt, exp, t.Entered
 	if t.HasTS {
@@ -446,8 +443,9 @@ func (e *Evaluator) SeedEstablished(c Established) error {
 		return fmt.Errorf("%w: more than %d connections", ErrConfig, MaxConnections)
 	}
 	k := tupleOf(unmapAP(local), unmapAP(c.Remote))
-	e.remove(k)
-	_, sk := e.newSock(k, sockConn)
+	h := hashTuple(&k, e.seed)
+	e.remove(&k, h)
+	_, sk := e.newSock(&k, h, sockConn)
 	sk.hasTS, sk.rcvKnown, sk.tsRecent, sk.rcvNxt = c.HasTS, c.HasRcvNxt, c.TSRecent, c.RcvNxt
 	if c.HasTS {
 		sk.tsStamp = c.TSRecentAt.Seconds()
@@ -462,26 +460,27 @@ func unmapAP(a netip.AddrPort) netip.AddrPort {
 	return a
 }
 
-// lookup returns the socket of k if it is of kind, or nil. The pointer is
-// valid until the next newSock.
-func (e *Evaluator) lookup(k tuple, kind uint8) *sock {
-	if e.nTW+e.nReq+e.nConn == 0 {
-		return nil
+// sockOf returns the slab index of the socket of k, whose hash is h.
+func (e *Evaluator) sockOf(k *tuple, h uint32) (int32, bool) {
+	if p := e.socks.get(k, h); p != nil {
+		return *p, true
 	}
-	idx, ok := e.socks[k]
-	if !ok {
-		return nil
-	}
-	sk := &e.slab[idx]
-	if kind != sockFree && sk.kind != kind {
-		return nil
-	}
-	return sk
+	return 0, false
 }
 
-// newSock adds a socket for k, which must not have one; it may move the
-// slab, invalidating pointers from lookup.
-func (e *Evaluator) newSock(k tuple, kind uint8) (int32, *sock) {
+// newSock adds a socket for k, whose hash is h and which must not have
+// one; it may move the slab, invalidating pointers into it.
+func (e *Evaluator) newSock(k *tuple, h uint32, kind uint8) (int32, *sock) {
+	idx := e.allocSock(h, kind)
+	v, _ := e.socks.put(k, h)
+	*v = idx
+	e.count(kind, 1)
+	return idx, &e.slab[idx]
+}
+
+// allocSock takes a slab entry for a socket whose key hashes to h,
+// without adding it to the table.
+func (e *Evaluator) allocSock(h uint32, kind uint8) int32 {
 	var idx int32
 	if n := len(e.free); n > 0 {
 		idx = e.free[n-1]
@@ -491,10 +490,8 @@ func (e *Evaluator) newSock(k tuple, kind uint8) (int32, *sock) {
 		idx = int32(len(e.slab) - 1)
 	}
 	e.gen++
-	e.slab[idx] = sock{key: k, gen: e.gen, kind: kind}
-	e.socks[k] = idx
-	e.count(kind, 1)
-	return idx, &e.slab[idx]
+	e.slab[idx] = sock{hash: h, gen: e.gen, kind: kind}
+	return idx
 }
 
 func (e *Evaluator) count(kind uint8, d int) {
@@ -515,17 +512,36 @@ func (e *Evaluator) release(idx int32) {
 	if sk.kind == sockTW {
 		e.twRemove(int(sk.hpos))
 	}
-	if cur, ok := e.socks[sk.key]; ok && cur == idx {
-		delete(e.socks, sk.key)
-	}
+	e.unindex(sk.hash, idx)
 	*sk = sock{}
 	e.free = append(e.free, idx)
 }
 
+// unindex removes the socket at slab index idx, whose key hashes to h,
+// from the table if it is there (a phantom request is not). The key
+// itself is only in the table: a sock does not keep it.
+func (e *Evaluator) unindex(h uint32, idx int32) {
+	m := &e.socks
+	if m.n == 0 {
+		return
+	}
+	for i := h & m.mask; ; i = (i + 1) & m.mask {
+		switch m.hashes[i] {
+		case 0:
+			return
+		case h:
+			if m.ents[i].val == idx {
+				m.deleteAt(i)
+				return
+			}
+		}
+	}
+}
+
 // remove removes the socket of k, whatever its kind, keeping the queue
 // counts right for a request.
-func (e *Evaluator) remove(k tuple) {
-	if idx, ok := e.socks[k]; ok {
+func (e *Evaluator) remove(k *tuple, h uint32) {
+	if idx, ok := e.sockOf(k, h); ok {
 		if e.slab[idx].kind == sockReq {
 			e.dropRequest(idx)
 			return
@@ -534,21 +550,81 @@ func (e *Evaluator) remove(k tuple) {
 	}
 }
 
-func (e *Evaluator) cacheKeyOf(local, remote [16]byte) cacheKey {
-	if e.p.CacheKey == CacheKeyRemote {
-		return cacheKey{remote: remote}
-	}
-	return cacheKey{local: local, remote: remote}
+// flow is the 4-tuple of an event, the key of its sockets, with its hash
+// and the hashes of its addresses, from which the hash of its per-host
+// cache key follows with one more step (hostOf).
+type flow struct {
+	k    tuple
+	h    uint32
+	a, b uint64 // hashLocal and hashRemote of k
 }
 
-func (e *Evaluator) putCache(k cacheKey, c cacheEntry) {
-	if _, ok := e.cache[k]; !ok && len(e.cache) >= MaxCacheEntries {
-		for old := range e.cache {
-			delete(e.cache, old)
-			break
-		}
+// setFlow sets f to the flow of (local, remote), unmapped addresses.
+func (e *Evaluator) setFlow(f *flow, local, remote netip.AddrPort) {
+	f.k = tupleOf(local, remote)
+	f.a, f.b = hashLocal(f.k.lhi, f.k.llo, e.seed), hashRemote(f.k.rhi, f.k.rlo, e.seed)
+	f.h = hashJoin(f.a, f.b, f.k.ports, e.seed)
+}
+
+// hostOf sets k to the per-host cache key of f and returns its hash.
+func (e *Evaluator) hostOf(f *flow, k *tuple) uint32 {
+	*k = f.k
+	e.toHostKey(k)
+	a := f.a
+	if e.p.CacheKey == CacheKeyRemote {
+		a = hashLocal(0, 0, e.seed)
 	}
-	e.cache[k] = c
+	return hashJoin(a, f.b, 0, e.seed)
+}
+
+// toHostKey turns the 4-tuple k into its per-host cache key: its
+// addresses, only the remote one on kernels whose cache is keyed by it.
+func (e *Evaluator) toHostKey(k *tuple) {
+	k.ports = 0
+	if e.p.CacheKey == CacheKeyRemote {
+		k.lhi, k.llo = 0, 0
+	}
+}
+
+// hostKey returns the per-host cache key of (local, remote).
+func (e *Evaluator) hostKey(local, remote netip.Addr) tuple {
+	k := tupleOf(netip.AddrPortFrom(local.Unmap(), 0), netip.AddrPortFrom(remote.Unmap(), 0))
+	e.toHostKey(&k)
+	return k
+}
+
+// hostEntry returns the per-host cache entry of f, or nil; the pointer is
+// valid until the next change of the cache.
+func (e *Evaluator) hostEntry(f *flow) *cacheEntry {
+	var k tuple
+	h := e.hostOf(f, &k)
+	return e.cache.get(&k, h)
+}
+
+// putCache returns the cache entry of k, whose hash is h, for writing, a
+// zero one if k has none. When the cache is full an entry makes room that
+// has not been written since the eviction last passed it (second chance,
+// in creation order): the model's stand-in for the kernel reclaiming the
+// least recently updated entry of a full hash chain.
+func (e *Evaluator) putCache(k *tuple, h uint32) *cacheEntry {
+	if c := e.cache.get(k, h); c != nil {
+		c.written = true
+		return c
+	}
+	for e.cache.n >= MaxCacheEntries {
+		old := *e.cacheOrder.front()
+		e.cacheOrder.pop()
+		oh := hashTuple(&old, e.seed)
+		if c := e.cache.get(&old, oh); c.written {
+			c.written = false
+			e.cacheOrder.push(old)
+			continue
+		}
+		e.cache.delete(&old, oh)
+	}
+	c, _ := e.cache.put(k, h)
+	e.cacheOrder.push(*k)
+	return c
 }
 
 func (e *Evaluator) inc(r *Result, c Counter) {
@@ -571,14 +647,48 @@ func (e *Evaluator) serverTSval(t Time) Timestamp {
 	return e.serverTS + Timestamp(uint64(d/1e9)*uint64(hz)+uint64(d%1e9)*uint64(hz)/1e9)
 }
 
+// cookieOf returns the slot in the cookie table of the cookie whose timer
+// is ct, or -1 if ct is stale.
+func (e *Evaluator) cookieOf(ct *cookieTimer) int {
+	i := e.cookies.find(&ct.key, ct.hash)
+	if i < 0 || e.cookies.ents[i].val.Add(2*time.Minute) != ct.at {
+		return -1
+	}
+	return i
+}
+
+// pushCookieTimer queues ct. Before the queue holds 2 × MaxCookies timers
+// it drops the stale ones, keeping the order: a remembered cookie has one
+// live timer, so the queue stays within bounds however often cookies are
+// sent again, at an amortized constant cost.
+func (e *Evaluator) pushCookieTimer(ct cookieTimer) {
+	if n := e.cookieQ.len(); n >= 2*MaxCookies {
+		for range n {
+			c := *e.cookieQ.front()
+			e.cookieQ.pop()
+			if e.cookieOf(&c) >= 0 {
+				e.cookieQ.push(c)
+			}
+		}
+	}
+	e.cookieQ.push(ct)
+}
+
 // Advance moves the clock to t, firing the timers due: requests aging
 // and expiring, TIME_WAIT sockets expiring. It returns the counter deltas
 // of those timers (TW and TWKilled at expiry before 4.1), which are also in
 // Totals. Step calls it with the event's time; an earlier t is ignored.
 func (e *Evaluator) Advance(t Time) Counters {
 	var d Counters
+	e.advance(t, &d)
+	return d
+}
+
+// advance is Advance adding the timers' counter deltas to d, if not nil,
+// besides the totals.
+func (e *Evaluator) advance(t Time, d *Counters) {
 	if t < e.now {
-		return d
+		return
 	}
 	e.now = t
 	for e.youngQ.len() > 0 && e.youngQ.front().at <= t {
@@ -599,8 +709,8 @@ func (e *Evaluator) Advance(t Time) Counters {
 	for e.cookieQ.len() > 0 && e.cookieQ.front().at <= t {
 		ct := *e.cookieQ.front()
 		e.cookieQ.pop()
-		if sent, ok := e.cookies[ct.key]; ok && sent.Add(2*time.Minute) == ct.at {
-			delete(e.cookies, ct.key)
+		if i := e.cookieOf(&ct); i >= 0 {
+			e.cookies.deleteAt(uint32(i))
 		}
 	}
 	for len(e.twQ) > 0 && e.twQ[0].at <= t {
@@ -619,33 +729,37 @@ func (e *Evaluator) Advance(t Time) Counters {
 				c = TWKilled
 			}
 			if e.p.Counters.Has(c) {
-				d[c]++
+				if d != nil {
+					d[c]++
+				}
 				e.totals[c]++
 			}
 		}
 	}
-	return d
 }
 
 // Step evaluates one event and returns the prediction. Events must come
 // in time order: an event earlier than the previous one is evaluated at
 // the previous one's time (Result.Event shows the time used).
-func (e *Evaluator) Step(ev Event) Result {
-	var r Result
+func (e *Evaluator) Step(ev Event) (r Result) {
 	if ev.Time < e.now {
 		ev.Time = e.now
 	}
-	ev.Src = unmapAP(ev.Src)
-	ev.Dst = unmapAP(ev.Dst)
+	if ev.Src.Addr().Is4In6() {
+		ev.Src = unmapAP(ev.Src)
+	}
+	if ev.Dst.Addr().Is4In6() {
+		ev.Dst = unmapAP(ev.Dst)
+	}
 	if ev.Type != EventConnect && !ev.Dst.IsValid() {
 		ev.Dst = e.l.Addr
 	}
 	if ev.Type == EventServerClose && ev.TSvalAt == 0 || ev.TSvalAt > ev.Time {
 		ev.TSvalAt = ev.Time
 	}
-	e.Advance(ev.Time)
+	e.advance(ev.Time, nil)
 	r.Event = ev
-	r.nowS = ev.Time.Seconds()
+	e.nowS = ev.Time.Seconds()
 	switch ev.Type {
 	case EventSYN:
 		e.syn(&r)
@@ -669,10 +783,13 @@ func (e *Evaluator) Step(ev Event) Result {
 	case EventConnect:
 		e.connect(&r)
 	}
-	return r
+	return
 }
 
 func (e *Evaluator) listens(dst netip.AddrPort) bool {
+	if dst == e.l.Addr {
+		return true
+	}
 	if dst.Port() != e.l.Addr.Port() {
 		return false
 	}
@@ -684,9 +801,10 @@ func (e *Evaluator) sawTS(ev *Event) bool { return ev.HasTS && e.s.TCPTimestamps
 
 func (e *Evaluator) syn(r *Result) {
 	ev := &r.Event
-	k := tupleOf(ev.Dst, ev.Src)
+	var f flow
+	e.setFlow(&f, ev.Dst, ev.Src)
 	isn := false
-	if idx, ok := e.socks[k]; ok && e.nTW+e.nReq+e.nConn > 0 {
+	if idx, ok := e.sockOf(&f.k, f.h); ok {
 		sk := &e.slab[idx]
 		switch sk.kind {
 		case sockTW:
@@ -705,7 +823,7 @@ func (e *Evaluator) syn(r *Result) {
 				r.Outcome, r.note = OutcomeRST, noteEmbryonic
 				return
 			}
-			sk.rtxAt = e.now
+			sk.setRtxAt(e.now)
 			r.Outcome, r.note = OutcomeAnswer, noteSynRetransmit
 			return
 		}
@@ -714,7 +832,7 @@ func (e *Evaluator) syn(r *Result) {
 		r.Outcome, r.note = OutcomeRST, noteNoSocket
 		return
 	}
-	e.listen(r, k, isn)
+	e.listen(r, &f, isn)
 }
 
 func (e *Evaluator) listenDrop(r *Result) {
@@ -725,7 +843,7 @@ func (e *Evaluator) listenDrop(r *Result) {
 }
 
 // listen is the listener's SYN path (§12.4 step 2).
-func (e *Evaluator) listen(r *Result, k tuple, isn bool) {
+func (e *Evaluator) listen(r *Result, f *flow, isn bool) {
 	ev := &r.Event
 	p, s := &e.p, &e.s
 	saw := e.sawTS(ev)
@@ -759,18 +877,18 @@ func (e *Evaluator) listen(r *Result, k tuple, isn bool) {
 		switch p.Era {
 		case EraInetPeer, EraMetrics:
 			if saw && recycle && covered {
-				reject = e.perHostReject(r, k, saw)
+				reject = e.perHostReject(r, f, saw)
 			} else {
-				unproven = e.unproven(k)
+				unproven = e.unproven(f)
 			}
 		case EraConnRequest:
 			if recycle {
-				reject = covered && e.perHostReject(r, k, saw)
+				reject = covered && e.perHostReject(r, f, saw)
 			} else {
-				unproven = e.unproven(k)
+				unproven = e.unproven(f)
 			}
 		default:
-			unproven = e.unproven(k)
+			unproven = e.unproven(f)
 		}
 		if reject {
 			e.inc(r, PAWSPassive)
@@ -792,30 +910,24 @@ func (e *Evaluator) listen(r *Result, k tuple, isn bool) {
 			r.note = noteCookieAlways
 		}
 		e.lastCookie, e.anyCookie = e.now, true
-		if _, ok := e.cookies[k]; ok || len(e.cookies) < MaxCookies {
-			e.cookies[k] = e.now
-			e.cookieQ.push(cookieTimer{at: e.now.Add(2 * time.Minute), key: k})
+		if e.cookies.n < MaxCookies || e.cookies.find(&f.k, f.h) >= 0 {
+			if sent, ok := e.cookies.put(&f.k, f.h); !ok || *sent != e.now {
+				*sent = e.now
+				e.pushCookieTimer(cookieTimer{at: e.now.Add(2 * time.Minute), key: f.k, hash: f.h})
+			}
 		}
 		return
 	}
 	var idx int32
 	if e.nReq < MaxRequests {
 		var sk *sock
-		idx, sk = e.newSock(k, sockReq)
+		idx, sk = e.newSock(&f.k, f.h, sockReq)
 		sk.tracked = true
 		e.fillRequest(sk, ev, saw)
 	} else {
 		// A phantom: it counts in the queue and expires, but is not
 		// in the table.
-		if n := len(e.free); n > 0 {
-			idx = e.free[n-1]
-			e.free = e.free[:n-1]
-		} else {
-			e.slab = append(e.slab, sock{})
-			idx = int32(len(e.slab) - 1)
-		}
-		e.gen++
-		e.slab[idx] = sock{key: k, gen: e.gen, kind: sockReq}
+		idx = e.allocSock(f.h, sockReq)
 		e.fillRequest(&e.slab[idx], ev, saw)
 		e.nReq++
 	}
@@ -836,12 +948,12 @@ func (e *Evaluator) fillRequest(sk *sock, ev *Event, saw bool) {
 
 // perHostReject is the per-host PAWS check (tcp_peer_is_proven with
 // paws_check, or the inet_peer test before 3.6).
-func (e *Evaluator) perHostReject(r *Result, k tuple, saw bool) bool {
-	c, ok := e.cache[e.cacheKeyOf(k.local, k.remote)]
-	if !ok || uint32(r.nowS)-uint32(c.stamp) >= 60 {
+func (e *Evaluator) perHostReject(r *Result, f *flow, saw bool) bool {
+	c := e.hostEntry(f)
+	if c == nil || uint32(e.nowS)-uint32(c.stamp) >= 60 {
 		return false
 	}
-	r.cached, r.stamp, r.writer, r.cacheKey = c.ts, c.stamp, c.writer, r.Event.Src.Addr()
+	r.cached, r.stamp, r.writer = c.ts, c.stamp, c.writer
 	if saw {
 		return int32(c.ts-r.Event.TSval) > 1
 	}
@@ -849,13 +961,13 @@ func (e *Evaluator) perHostReject(r *Result, k tuple, saw bool) bool {
 }
 
 // unproven is the last-quarter check of tcp_max_syn_backlog (§3).
-func (e *Evaluator) unproven(k tuple) bool {
+func (e *Evaluator) unproven(f *flow) bool {
 	msb := e.s.TCPMaxSynBacklog
 	if e.s.TCPSyncookies != 0 || msb-e.qlen >= msb>>2 {
 		return false
 	}
 	if e.p.Proven == ProvenRTT {
-		if c, ok := e.cache[cacheKey{local: k.local, remote: k.remote}]; ok && c.rtt {
+		if c := e.hostEntry(f); c != nil && c.rtt {
 			return false
 		}
 	}
@@ -865,28 +977,26 @@ func (e *Evaluator) unproven(k tuple) bool {
 // remember is tcp_remember_stamp / tcp_tw_remember_stamp: it offers
 // (L, T) to the per-host cache and reports whether an entry exists
 // (recycle_ok).
-func (e *Evaluator) remember(k tuple, remote netip.Addr, l Timestamp, t int64, writer uint8) (bool, cacheEntry) {
+func (e *Evaluator) remember(f *flow, remote netip.Addr, l Timestamp, t int64, writer uint8) (bool, cacheEntry) {
 	if e.s.TCPTwRecycle == 0 || !e.p.HasTWRecycle || !(remote.Is4() || e.p.PerHostIPv6) {
 		return false, cacheEntry{}
 	}
-	ck := e.cacheKeyOf(k.local, k.remote)
-	c := e.cache[ck]
-	nowS := e.now.Seconds()
-	if int32(c.ts-l) <= 0 || uint32(nowS)-uint32(c.stamp) > 60 && uint32(c.stamp) <= uint32(t) {
+	var k tuple
+	c := e.putCache(&k, e.hostOf(f, &k))
+	if int32(c.ts-l) <= 0 || uint32(e.nowS)-uint32(c.stamp) > 60 && uint32(c.stamp) <= uint32(t) {
 		c.ts, c.stamp, c.writer = l, t, writer
 	}
-	e.putCache(ck, c)
-	return true, c
+	return true, *c
 }
 
-func (e *Evaluator) saveRTT(k tuple) {
+func (e *Evaluator) saveRTT(f *flow) {
 	if e.s.TCPNoMetricsSave != 0 {
 		return
 	}
-	ck := e.cacheKeyOf(k.local, k.remote)
-	if c := e.cache[ck]; !c.rtt {
-		c.rtt = true
-		e.putCache(ck, c)
+	var k tuple
+	h := e.hostOf(f, &k)
+	if c := e.cache.get(&k, h); c == nil || !c.rtt {
+		e.putCache(&k, h).rtt = true
 	}
 }
 
@@ -902,19 +1012,20 @@ func (e *Evaluator) dropRequest(idx int32) {
 
 func (e *Evaluator) serverClose(r *Result) {
 	ev := &r.Event
-	k := tupleOf(ev.Dst, ev.Src)
-	e.remove(k)
+	var f flow
+	e.setFlow(&f, ev.Dst, ev.Src)
+	e.remove(&f.k, f.h)
 	hasTS := ev.HasTS && e.s.TCPTimestamps != 0
 	stamp := ev.TSvalAt.Seconds()
 	recycleOK := false
 	if hasTS {
 		var c cacheEntry
-		recycleOK, c = e.remember(k, ev.Src.Addr(), ev.TSval, stamp, writerServerClose)
+		recycleOK, c = e.remember(&f, ev.Src.Addr(), ev.TSval, stamp, writerServerClose)
 		if recycleOK {
-			r.cached, r.stamp, r.writer, r.cacheKey = c.ts, c.stamp, c.writer, ev.Src.Addr()
+			r.cached, r.stamp, r.writer = c.ts, c.stamp, c.writer
 		}
 	}
-	e.saveRTT(k)
+	e.saveRTT(&f)
 	r.Outcome = OutcomeNone
 	if e.nTW >= e.maxTW {
 		e.inc(r, TCPTimeWaitOverflow)
@@ -926,7 +1037,7 @@ func (e *Evaluator) serverClose(r *Result) {
 	if short {
 		dur = e.twShort
 	}
-	idx, sk := e.newSock(k, sockTW)
+	idx, sk := e.newSock(&f.k, f.h, sockTW)
 	sk.finWait2, sk.hasTS, sk.rcvKnown, sk.rcvNxt = ev.FinWait2, hasTS, ev.HasSeq, ev.Seq
 	sk.expires, sk.entry, sk.recycleOK = e.now.Add(dur), e.now, short
 	if hasTS {
@@ -945,8 +1056,9 @@ func (e *Evaluator) serverClose(r *Result) {
 
 func (e *Evaluator) clientClose(r *Result) {
 	ev := &r.Event
-	k := tupleOf(ev.Dst, ev.Src)
-	if idx, ok := e.socks[k]; ok && e.slab[idx].kind == sockTW {
+	var f flow
+	e.setFlow(&f, ev.Dst, ev.Src)
+	if idx, ok := e.sockOf(&f.k, f.h); ok && e.slab[idx].kind == sockTW {
 		sk := &e.slab[idx]
 		if !sk.finWait2 {
 			e.timewait(r, idx, FlagFIN|FlagACK)
@@ -964,11 +1076,11 @@ func (e *Evaluator) clientClose(r *Result) {
 		}
 		dur := 60 * time.Second
 		if saw {
-			sk.tsRecent, sk.tsStamp, sk.entry = ev.TSval, r.nowS, e.now
-			if ok, c := e.remember(k, ev.Src.Addr(), ev.TSval, r.nowS, writerFIN); ok {
+			sk.tsRecent, sk.tsStamp, sk.entry = ev.TSval, e.nowS, e.now
+			if ok, c := e.remember(&f, ev.Src.Addr(), ev.TSval, e.nowS, writerFIN); ok {
 				dur = e.twShort
 				sk.recycleOK = true
-				r.cached, r.stamp, r.writer, r.cacheKey = c.ts, c.stamp, c.writer, ev.Src.Addr()
+				r.cached, r.stamp, r.writer = c.ts, c.stamp, c.writer
 			}
 		}
 		sk.expires = e.now.Add(dur)
@@ -979,8 +1091,8 @@ func (e *Evaluator) clientClose(r *Result) {
 		r.Outcome, r.note = OutcomeACK, noteTWFin
 		return
 	}
-	e.remove(k)
-	e.saveRTT(k)
+	e.remove(&f.k, f.h)
+	e.saveRTT(&f)
 	r.Outcome, r.note = OutcomeNone, noteClientClose
 }
 
@@ -989,7 +1101,7 @@ func (e *Evaluator) pawsReject(tsRecent Timestamp, stamp int64, tsval Timestamp,
 	if int32(tsRecent-tsval) <= 0 {
 		return false
 	}
-	nowS := e.now.Seconds()
+	nowS := e.nowS
 	if int32(uint32(nowS)-uint32(stamp+int64(e.p.PAWSIdle/time.Second))) >= 0 {
 		return false
 	}
@@ -1074,7 +1186,7 @@ func (e *Evaluator) timewait(r *Result, idx int32, flags Flags) bool {
 			sk.expires = e.now.Add(60 * time.Second)
 		}
 		if saw {
-			sk.tsRecent, sk.tsStamp = ev.TSval, r.nowS
+			sk.tsRecent, sk.tsStamp = ev.TSval, e.nowS
 		}
 		r.Outcome = OutcomeNone
 		return false
@@ -1113,14 +1225,15 @@ func (e *Evaluator) timewait(r *Result, idx int32, flags Flags) bool {
 func (e *Evaluator) segment(r *Result, flags Flags) {
 	ev := &r.Event
 	k := tupleOf(ev.Dst, ev.Src)
-	if idx, ok := e.socks[k]; ok {
+	h := hashTuple(&k, e.seed)
+	if idx, ok := e.sockOf(&k, h); ok {
 		switch e.slab[idx].kind {
 		case sockTW:
 			e.timewait(r, idx, flags)
 		case sockConn:
 			e.established(r, idx, flags)
 		case sockReq:
-			e.synRecv(r, idx, flags)
+			e.synRecv(r, &k, idx, flags)
 		}
 		return
 	}
@@ -1134,10 +1247,10 @@ func (e *Evaluator) segment(r *Result, flags Flags) {
 		return
 	}
 	if e.s.TCPSyncookies != 0 && e.anyCookie && e.now-e.lastCookie < Time(2*time.Minute) {
-		if sent, ok := e.cookies[k]; ok && e.now-sent < Time(2*time.Minute) {
-			delete(e.cookies, k)
+		if i := e.cookies.find(&k, h); i >= 0 && e.now-e.cookies.ents[i].val < Time(2*time.Minute) {
+			e.cookies.deleteAt(uint32(i))
 			e.inc(r, SyncookiesRecv)
-			e.child(r, k, sock{hasTS: ev.HasTS, tsRecent: ev.TSval, tsStamp: r.nowS}, true)
+			e.child(r, &k, h, sock{hasTS: ev.HasTS, tsRecent: ev.TSval, tsStamp: e.nowS}, true)
 			return
 		}
 		e.inc(r, SyncookiesFailed)
@@ -1150,7 +1263,7 @@ func (e *Evaluator) segment(r *Result, flags Flags) {
 // child creates a connection from a request or a cookie
 // (tcp_v4_syn_recv_sock) with the state of c. It reports false on
 // accept-queue overflow. The slab may move.
-func (e *Evaluator) child(r *Result, k tuple, c sock, cookie bool) bool {
+func (e *Evaluator) child(r *Result, k *tuple, h uint32, c sock, cookie bool) bool {
 	if e.acceptq > e.backlog {
 		e.inc(r, ListenOverflows)
 		e.inc(r, ListenDrops)
@@ -1164,7 +1277,7 @@ func (e *Evaluator) child(r *Result, k tuple, c sock, cookie bool) bool {
 	e.inc(r, PassiveOpens)
 	e.acceptq++
 	if e.nConn < MaxConnections {
-		_, sk := e.newSock(k, sockConn)
+		_, sk := e.newSock(k, h, sockConn)
 		sk.hasTS, sk.rcvKnown, sk.tsRecent, sk.rcvNxt, sk.tsStamp = c.hasTS, c.rcvKnown, c.tsRecent, c.rcvNxt, c.tsStamp
 	}
 	r.Outcome, r.qlen = OutcomeAccept, int32(e.acceptq)
@@ -1175,12 +1288,12 @@ func (e *Evaluator) child(r *Result, k tuple, c sock, cookie bool) bool {
 	return true
 }
 
-// synRecv is tcp_check_req for a segment matching the request at idx.
-func (e *Evaluator) synRecv(r *Result, idx int32, flags Flags) {
+// synRecv is tcp_check_req for a segment of k matching the request at idx.
+func (e *Evaluator) synRecv(r *Result, k *tuple, idx int32, flags Flags) {
 	ev := &r.Event
 	sk := &e.slab[idx]
 	saw := sk.hasTS && ev.HasTS
-	paws := saw && e.pawsReject(sk.tsRecent, r.nowS, ev.TSval, flags&FlagRST != 0)
+	paws := saw && e.pawsReject(sk.tsRecent, e.nowS, ev.TSval, flags&FlagRST != 0)
 	tsecr := false
 	if e.p.TSEcrCheck && saw && ev.HasTSecr && ev.TSecr != 0 {
 		first, last := e.serverTSval(sk.entry), e.serverTSval(e.lastSynAck(sk))
@@ -1217,12 +1330,12 @@ func (e *Evaluator) synRecv(r *Result, idx int32, flags Flags) {
 		r.Outcome, r.note = OutcomeDrop, noteNoState
 		return
 	}
-	c := sock{hasTS: sk.hasTS, tsRecent: sk.tsRecent, tsStamp: r.nowS, rcvKnown: sk.rcvKnown, rcvNxt: sk.rcvNxt + 1}
+	c := sock{hasTS: sk.hasTS, tsRecent: sk.tsRecent, tsStamp: e.nowS, rcvKnown: sk.rcvKnown, rcvNxt: sk.rcvNxt + 1}
 	if saw && int32(ev.TSval-c.tsRecent) > 0 {
 		c.tsRecent = ev.TSval
 	}
 	if e.acceptq > e.backlog {
-		e.child(r, sk.key, c, false)
+		e.child(r, k, sk.hash, c, false)
 		if e.s.TCPAbortOnOverflow == 0 {
 			sk.acked = true
 			r.Outcome, r.note = OutcomeDrop, noteAcceptqAck
@@ -1233,9 +1346,9 @@ func (e *Evaluator) synRecv(r *Result, idx int32, flags Flags) {
 		r.Outcome, r.note = OutcomeRST, noteAcceptqAckAbort
 		return
 	}
-	k := sk.key
+	h := sk.hash
 	e.dropRequest(idx)
-	e.child(r, k, c, false)
+	e.child(r, k, h, c, false)
 }
 
 // lastSynAck is when the last SYN-ACK of the request sk was sent: by the
@@ -1249,7 +1362,7 @@ func (e *Evaluator) lastSynAck(sk *sock) Time {
 		}
 		last = at
 	}
-	return max(last, sk.rtxAt)
+	return max(last, sk.rtxAt())
 }
 
 // established is tcp_validate_incoming and the in-order receive path for
@@ -1277,7 +1390,7 @@ func (e *Evaluator) established(r *Result, idx int32, flags Flags) {
 	rst := flags&FlagRST != 0
 	if ev.HasTS && c.hasTS && !rst {
 		ok := int32(c.tsRecent-ev.TSval) <= 1 ||
-			int32(uint32(r.nowS)-uint32(c.tsStamp+int64(e.p.PAWSIdle/time.Second))) >= 0 ||
+			int32(uint32(e.nowS)-uint32(c.tsStamp+int64(e.p.PAWSIdle/time.Second))) >= 0 ||
 			e.p.PAWSZeroExempt && c.tsRecent == 0
 		if !ok {
 			pureAck := flags&FlagACK != 0 && flags&(FlagFIN|FlagSYN) == 0 && ev.Len == 0
@@ -1303,7 +1416,7 @@ func (e *Evaluator) established(r *Result, idx int32, flags Flags) {
 	}
 	if !c.rcvKnown || seq == c.rcvNxt {
 		if ev.HasTS && c.hasTS && int32(ev.TSval-c.tsRecent) >= 0 {
-			c.tsRecent, c.tsStamp = ev.TSval, r.nowS
+			c.tsRecent, c.tsStamp = ev.TSval, e.nowS
 		}
 		if c.rcvKnown {
 			c.rcvNxt += ev.Len
@@ -1322,7 +1435,7 @@ func isLoopback(a netip.AddrPort) bool { return a.Addr().Unmap().IsLoopback() }
 func (e *Evaluator) connect(r *Result) {
 	ev := &r.Event
 	k := tupleOf(ev.Src, ev.Dst)
-	idx, ok := e.socks[k]
+	idx, ok := e.sockOf(&k, hashTuple(&k, e.seed))
 	if !ok || e.slab[idx].kind != sockTW {
 		r.Outcome, r.note = OutcomeAccept, noteConnectNoTW
 		return
@@ -1344,9 +1457,9 @@ func (e *Evaluator) connect(r *Result) {
 			if reuse != 0 {
 				switch e.p.TWReuse {
 				case TWReuseAfter1s:
-					allowed = r.nowS-tw.tsStamp > 1
+					allowed = e.nowS-tw.tsStamp > 1
 				case TWReuseAfter0s:
-					allowed = int32(uint32(r.nowS)-uint32(tw.tsStamp)) > 0
+					allowed = int32(uint32(e.nowS)-uint32(tw.tsStamp)) > 0
 				default:
 					thresh := tw.entry.Milliseconds() + int64(e.s.TCPTwReuseDelay)
 					allowed = int32(uint32(e.now.Milliseconds())-uint32(thresh)) > 0

@@ -109,11 +109,11 @@ func checkInvariants(t testing.TB, e *Evaluator) {
 		t.Fatalf("bad queues %+v", q)
 	}
 	if e.nTW < 0 || e.nReq < 0 || e.nConn < 0 || e.nTW > e.maxTW || e.nTW > MaxTimeWait ||
-		e.nReq > MaxRequests || e.nConn > MaxConnections || len(e.cache) > MaxCacheEntries || len(e.cookies) > MaxCookies {
-		t.Fatalf("state out of bounds: tw %d req %d conn %d cache %d cookies %d", e.nTW, e.nReq, e.nConn, len(e.cache), len(e.cookies))
+		e.nReq > MaxRequests || e.nConn > MaxConnections || e.cache.n > MaxCacheEntries || e.cookies.n > MaxCookies {
+		t.Fatalf("state out of bounds: tw %d req %d conn %d cache %d cookies %d", e.nTW, e.nReq, e.nConn, e.cache.n, e.cookies.n)
 	}
-	if len(e.socks) != e.nTW+e.nConn+e.nReq-e.phantoms() {
-		t.Fatalf("socket table has %d entries, counts say %d", len(e.socks), e.nTW+e.nConn+e.nReq)
+	if e.socks.n != e.nTW+e.nConn+e.nReq-e.phantoms() {
+		t.Fatalf("socket table has %d entries, counts say %d", e.socks.n, e.nTW+e.nConn+e.nReq)
 	}
 	if len(e.twQ) != e.nTW {
 		t.Fatalf("%d TIME_WAIT timers for %d sockets", len(e.twQ), e.nTW)

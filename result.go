@@ -151,17 +151,18 @@ type Result struct {
 	Outcome Outcome
 	// Reason is the rule that decided it.
 	Reason Reason
+
+	// The details of the explanation, packed next to the small fields.
+	note   note
+	writer uint8     // of the per-host entry of Event.Src.Addr()
+	cached Timestamp // per-host P, or ts_recent of the socket involved
+
 	// Counters are the counter deltas this event causes.
 	Counters Counters
 
-	note     note
-	writer   uint8
-	cached   Timestamp // per-host P, or ts_recent of the socket involved
-	stamp    int64     // per-host S, or ts_recent_stamp
-	qlen     int32
-	limit    int32
-	nowS     int64
-	cacheKey netip.Addr
+	stamp int64 // per-host S, or ts_recent_stamp
+	qlen  int32
+	limit int32
 }
 
 // String returns Explain.
@@ -197,7 +198,8 @@ func (r Result) Explain() string {
 	} else if ev.Type != EventAccept {
 		b.WriteString(ev.Src.String())
 	}
-	age := r.nowS - r.stamp
+	age := ev.Time.Seconds() - r.stamp
+	src := ev.Src.Addr()
 	ts := func() string {
 		if !ev.HasTS {
 			return "carries no timestamp"
@@ -215,9 +217,9 @@ func (r Result) Explain() string {
 		b.WriteString(" answered with a SYN cookie: tcp_syncookies=2 sends cookies always")
 	case notePerHost:
 		if ev.HasTS {
-			fmt.Fprintf(&b, " dropped: per-host PAWS — TSval %d is older than %d, cached %d s ago %s", ev.TSval, r.cached, age, writerText(r.writer, r.cacheKey))
+			fmt.Fprintf(&b, " dropped: per-host PAWS — TSval %d is older than %d, cached %d s ago %s", ev.TSval, r.cached, age, writerText(r.writer, src))
 		} else {
-			fmt.Fprintf(&b, " dropped: per-host PAWS — it carries no timestamp while the entry %d, cached %d s ago %s, is fresh", r.cached, age, writerText(r.writer, r.cacheKey))
+			fmt.Fprintf(&b, " dropped: per-host PAWS — it carries no timestamp while the entry %d, cached %d s ago %s, is fresh", r.cached, age, writerText(r.writer, src))
 		}
 	case noteUnproven:
 		fmt.Fprintf(&b, " dropped: unproven peer — %d requests leave fewer than a quarter of tcp_max_syn_backlog %d free, syncookies off, and no RTT is cached for %s", r.qlen, r.limit, ev.Src.Addr())
@@ -254,7 +256,7 @@ func (r Result) Explain() string {
 	case noteTWFin:
 		b.WriteString(": FIN reaches the FIN_WAIT2 timewait socket, which enters TIME_WAIT and ACKs it")
 		if r.writer != writerNone {
-			fmt.Fprintf(&b, "; per-host cache of %s is %d, stamped %d s ago", r.cacheKey, r.cached, age)
+			fmt.Fprintf(&b, "; per-host cache of %s is %d, stamped %d s ago", src, r.cached, age)
 		}
 	case noteTWFW2Rst:
 		b.WriteString(" reset: new SYN on a FIN_WAIT2 timewait socket, which is killed")
@@ -271,7 +273,7 @@ func (r Result) Explain() string {
 			b.WriteString(": no TIME_WAIT socket, tcp_max_tw_buckets reached")
 		}
 		if r.writer != writerNone {
-			fmt.Fprintf(&b, "; the per-host cache of %s now holds TSval %d stamped %d s ago", r.cacheKey, r.cached, age)
+			fmt.Fprintf(&b, "; the per-host cache of %s now holds TSval %d stamped %d s ago", src, r.cached, age)
 		}
 	case noteClientClose:
 		b.WriteString(": the peer closed first, no TIME_WAIT here and no per-host cache write")

@@ -1,0 +1,202 @@
+package paws
+
+import (
+	"encoding/binary"
+	"math/bits"
+	"net/netip"
+)
+
+// tuple is a 4-tuple, or with zero ports the key of a per-host cache
+// entry: both addresses in their 16-byte form (IPv4 as IPv4-mapped, no
+// zone) as big-endian halves, so that hashing and comparing it is word
+// arithmetic.
+type tuple struct {
+	lhi, llo, rhi, rlo uint64
+	ports              uint32 // local port << 16 | remote port
+}
+
+func tupleOf(local, remote netip.AddrPort) tuple {
+	l, r := local.Addr().As16(), remote.Addr().As16()
+	return tuple{
+		lhi: binary.BigEndian.Uint64(l[:8]), llo: binary.BigEndian.Uint64(l[8:]),
+		rhi: binary.BigEndian.Uint64(r[:8]), rlo: binary.BigEndian.Uint64(r[8:]),
+		ports: uint32(local.Port())<<16 | uint32(remote.Port()),
+	}
+}
+
+// eq is k == o without the call to the generated struct equality.
+func (k *tuple) eq(o *tuple) bool {
+	return k.lhi == o.lhi && k.llo == o.llo && k.rhi == o.rhi && k.rlo == o.rlo && k.ports == o.ports
+}
+
+func addrOf(hi, lo uint64) netip.Addr {
+	var b [16]byte
+	binary.BigEndian.PutUint64(b[:8], hi)
+	binary.BigEndian.PutUint64(b[8:], lo)
+	return netip.AddrFrom16(b).Unmap()
+}
+
+func (k tuple) localAP() netip.AddrPort {
+	return netip.AddrPortFrom(addrOf(k.lhi, k.llo), uint16(k.ports>>16))
+}
+
+func (k tuple) remoteAP() netip.AddrPort {
+	return netip.AddrPortFrom(addrOf(k.rhi, k.rlo), uint16(k.ports))
+}
+
+// mix is the folded 64×64→128-bit multiply of wyhash.
+func mix(a, b uint64) uint64 {
+	hi, lo := bits.Mul64(a, b)
+	return hi ^ lo
+}
+
+// Constants of hashTuple, from wyhash.
+const (
+	hashM1 = 0xa0761d6478bd642f
+	hashM2 = 0xe7037ed1a0b428db
+	hashM3 = 0x8ebc6af09c88c6e3
+)
+
+// hashTuple returns the hash of k under seed, as stored in a tslot: never
+// zero (bit 31 set), its low bits select the slot. It is hashJoin of the
+// hashes of the two addresses, so that the keys of a 4-tuple and of its
+// per-host cache entry (the same addresses, ports zero) share most of the
+// work (Evaluator.hostOf).
+func hashTuple(k *tuple, seed uint64) uint32 {
+	return hashJoin(hashLocal(k.lhi, k.llo, seed), hashRemote(k.rhi, k.rlo, seed), k.ports, seed)
+}
+
+// hashLocal and hashRemote hash the halves of the local and the remote
+// address; they differ so that swapping the addresses changes the hash.
+func hashLocal(hi, lo, seed uint64) uint64  { return mix(hi^seed^hashM1, lo^hashM2) }
+func hashRemote(hi, lo, seed uint64) uint64 { return mix(hi^hashM3, lo^seed^hashM1) }
+
+// hashJoin combines the address hashes with the ports. The folded
+// multiply alone is nearly linear in bits that vary on one side only (the
+// ports of one client), which packs keys into clusters; the murmur3
+// finalizer spreads them.
+func hashJoin(local, remote uint64, ports uint32, seed uint64) uint32 {
+	h := mix(local^uint64(ports)^hashM2, remote^seed)
+	h ^= h >> 33
+	h *= 0xff51afd7ed558ccd
+	h ^= h >> 33
+	h *= 0xc4ceb9fe1a85ec53
+	h ^= h >> 33
+	return uint32(h) | 1<<31
+}
+
+// tentry is an entry of a tupleMap.
+type tentry[V any] struct {
+	key tuple
+	val V
+}
+
+// tupleMap is a hash table from tuple to V for the Evaluator's hot path:
+// open addressing with linear probing. The hashes (computed once by the
+// caller, hashTuple) are in an array of their own, sixteen to a cache
+// line, so a lookup that misses, the common case for a SYN, usually reads
+// one line of it; a hit reads one more, the entry. Deletion shifts the
+// following entries back instead of leaving tombstones, so probe
+// sequences stay short under any mix of inserts and deletes. It is at most
+// half full: it doubles when needed and never shrinks, so at its working
+// size it does not allocate. The Evaluator's random seed keeps an input
+// from choosing collisions.
+type tupleMap[V any] struct {
+	hashes []uint32 // 0: empty slot
+	ents   []tentry[V]
+	mask   uint32 // len(hashes)-1 once allocated
+	n      int
+}
+
+// find returns the slot of k, whose hash is h, or -1.
+func (m *tupleMap[V]) find(k *tuple, h uint32) int {
+	if m.n == 0 {
+		return -1
+	}
+	for i := h & m.mask; ; i = (i + 1) & m.mask {
+		switch m.hashes[i] {
+		case h:
+			if m.ents[i].key.eq(k) {
+				return int(i)
+			}
+		case 0:
+			return -1
+		}
+	}
+}
+
+// get returns a pointer to the value of k, whose hash is h, or nil. The
+// pointer is valid until the next put or delete.
+func (m *tupleMap[V]) get(k *tuple, h uint32) *V {
+	if i := m.find(k, h); i >= 0 {
+		return &m.ents[i].val
+	}
+	return nil
+}
+
+// put returns a pointer to the value of k, whose hash is h, and whether k
+// was there; a new entry has the zero value. The pointer is valid until
+// the next put or delete.
+func (m *tupleMap[V]) put(k *tuple, h uint32) (*V, bool) {
+	if 2*(m.n+1) > len(m.hashes) {
+		m.grow()
+	}
+	for i := h & m.mask; ; i = (i + 1) & m.mask {
+		switch m.hashes[i] {
+		case 0:
+			m.hashes[i] = h
+			m.ents[i].key = *k
+			m.n++
+			return &m.ents[i].val, false
+		case h:
+			if m.ents[i].key.eq(k) {
+				return &m.ents[i].val, true
+			}
+		}
+	}
+}
+
+// delete removes k, whose hash is h, if it is there.
+func (m *tupleMap[V]) delete(k *tuple, h uint32) {
+	if i := m.find(k, h); i >= 0 {
+		m.deleteAt(uint32(i))
+	}
+}
+
+// deleteAt empties slot i and moves back the entries of its cluster that
+// may live there, so that no probe sequence crosses an empty slot.
+func (m *tupleMap[V]) deleteAt(i uint32) {
+	m.n--
+	for j := i; ; {
+		j = (j + 1) & m.mask
+		h := m.hashes[j]
+		if h == 0 {
+			m.hashes[i] = 0
+			m.ents[i] = tentry[V]{}
+			return
+		}
+		// The entry at j can fill the hole at i if i lies on its probe
+		// sequence, from its home slot to j.
+		if home := h & m.mask; (j-home)&m.mask >= (j-i)&m.mask {
+			m.hashes[i], m.ents[i] = h, m.ents[j]
+			i = j
+		}
+	}
+}
+
+func (m *tupleMap[V]) grow() {
+	hashes, ents := m.hashes, m.ents
+	size := max(2*len(hashes), 16)
+	m.hashes, m.ents = make([]uint32, size), make([]tentry[V], size)
+	m.mask = uint32(size - 1)
+	for i, h := range hashes {
+		if h == 0 {
+			continue
+		}
+		j := h & m.mask
+		for m.hashes[j] != 0 {
+			j = (j + 1) & m.mask
+		}
+		m.hashes[j], m.ents[j] = h, ents[i]
+	}
+}

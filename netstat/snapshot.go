@@ -41,11 +41,13 @@ type layout struct {
 	gauge  []bool
 	index  map[Counter]int // first occurrence of each counter
 	groups []group         // one per header/value line pair, in file order
+	files  []int           // end of each source's groups
 }
 
 type group struct {
 	proto      string
-	start, end int // range of keys
+	line       []byte // the header line and its '\n', within hdr
+	start, end int    // range of keys
 }
 
 // Snapshot holds every counter of one read of /proc/net/netstat and
@@ -190,9 +192,25 @@ type source struct {
 	data []byte
 }
 
-// parse fills s from the sources. cached is a layout to try before
-// building one (the Reader's last); parse returns the layout it used.
+// parse fills s from the sources and sets s.lay to the layout it used.
+// cached is a layout to try before building one (the Reader's last). When
+// the header lines are those of s's layout or of cached, parseFast reads
+// the values in one pass; anything else takes the slow path.
 func (s *Snapshot) parse(srcs []source, cached *layout) error {
+	if s.lay != nil && parseFast(s.lay, srcs, s.values) {
+		return nil
+	}
+	if cached != nil && cached != s.lay {
+		if cap(s.values) < len(cached.keys) {
+			s.values = make([]Value, len(cached.keys))
+		}
+		if parseFast(cached, srcs, s.values[:len(cached.keys)]) {
+			s.lay, s.values = cached, s.values[:len(cached.keys)]
+			return nil
+		}
+	}
+	// The slow path: find or build the layout, then parse with line
+	// numbers so that errors can name them.
 	lay := s.lay
 	if lay == nil || !sameHeaders(lay, srcs) {
 		switch {
@@ -296,6 +314,7 @@ func buildLayout(srcs []source) (*layout, error) {
 		start, end int // byte offsets into keys
 	}
 	var ks []pending
+	var offs []int // of each header line in lay.hdr
 	for _, src := range srcs {
 		l := lines{b: src.data}
 		odd := true
@@ -309,6 +328,7 @@ func buildLayout(srcs []source) (*layout, error) {
 				continue // value lines are checked by parseValues
 			}
 			pairs++
+			offs = append(offs, len(lay.hdr))
 			lay.hdr = append(append(lay.hdr, l.line...), '\n')
 			g := group{proto: string(proto), start: len(ks)}
 			for f := 1; ; f++ {
@@ -333,6 +353,11 @@ func buildLayout(srcs []source) (*layout, error) {
 			return nil, &ParseError{File: src.name, Line: 1, Msg: "no counters (empty file)"}
 		}
 		lay.hdr = append(lay.hdr, 0)
+		lay.files = append(lay.files, len(lay.groups))
+	}
+	for i, off := range offs {
+		end := off + bytes.IndexByte(lay.hdr[off:], '\n') + 1
+		lay.groups[i].line = lay.hdr[off:end:end]
 	}
 	all := keys.String()
 	lay.keys = make([]Counter, len(ks))

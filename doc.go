@@ -14,6 +14,12 @@
 // /proc/net/netstat counters move. It does no I/O. Scenario files in JSON
 // describe an incident so that it can be replayed (ParseScenario).
 //
+// Diagnose turns what was observed on a host or in a namespace (its
+// profile and settings, counter deltas over an interval, listeners and the
+// processes that own them) into findings: what drops SYNs or will, the
+// numbers that show it, and what to change. It is pure as well; the
+// readers below fill its input.
+//
 // The subpackages read the real kernel:
 //
 //   - sysctl: typed reads of the relevant sysctls and the kernel release,
@@ -27,6 +33,13 @@
 //   - pcapts: pcap and pcapng captures turned into TCP timestamp events,
 //     the TSval clocks behind each source address (how many hosts hide
 //     behind one NAT address), and observed against predicted outcomes.
+//
+// The programs under examples/ compose them: diagnose (the main job: go
+// run ./examples/diagnose), healthcheck (an HTTP check for load-balancer
+// software), exporter (Prometheus metrics and alerting rules), kernelcheck
+// (the model's assumptions tested on the running kernel in namespaces it
+// creates), pcapaudit (a capture's report) and pawseval (a scenario file's
+// predicted table).
 //
 // # Network namespaces
 //

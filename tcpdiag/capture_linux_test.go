@@ -178,15 +178,12 @@ func TestIntegrationCapture(t *testing.T) {
 	// decode to what the captures hold.
 	for name, b := range map[string][]byte{"inet": inet, "inet6": inet6} {
 		d := dump{op: name, seq: captureSeq}
-		var n int
-		err := d.datagram(b, func(p []byte, off int) error {
-			var l Listener
-			ok, err := decodeListener(p, off, &l)
-			if ok {
-				n++
-			}
+		var ls []Listener
+		err := d.datagram(b, func(p []byte, off int) (err error) {
+			ls, err = appendListener(ls, p, off, skMemInfoExt)
 			return err
 		})
+		n := len(ls)
 		if err != nil || d.result() != nil || !d.done {
 			t.Errorf("%s capture: done=%v, %v, %v", name, d.done, err, d.result())
 		}

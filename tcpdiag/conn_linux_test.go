@@ -129,6 +129,9 @@ func testConn(t *testing.T, fn nltest.Func) (*Conn, *fakeSocket) {
 		[]netlink.HeaderFlags{netlink.Request | netlink.Dump},
 		fn)}
 	c := newTestConn(s, nil, t.TempDir())
+	// The captures answer requests for INET_DIAG_SKMEMINFO: ask for it,
+	// as Dial does for Config.ReadDrops.
+	c.ext = skMemInfoExt
 	t.Cleanup(func() { c.Close() })
 	return c, s
 }
@@ -193,6 +196,7 @@ func TestListenersRequest(t *testing.T) {
 	c, s := testConn(t, kernel(t, func(_ uint8, msgs []netlink.Message) []netlink.Message {
 		return msgs[len(msgs)-1:] // just NLMSG_DONE
 	}))
+	c.ext = 0 // as Dial does without Config.ReadDrops
 	if _, err := c.Listeners(); err != nil {
 		t.Fatal(err)
 	}
@@ -298,6 +302,41 @@ func TestListenersMalformed(t *testing.T) {
 			// The dump was read to its end: the next one works.
 			if ls, err := c.Listeners(); !errors.Is(err, ErrMalformed) || len(ls) != captureV4Count+1+6-tc.lost {
 				t.Errorf("second call: %d listeners, %v", len(ls), err)
+			}
+		})
+	}
+}
+
+// TestListenersUnusedAttributes checks that the attributes of an IPv4
+// listener are left unread when the request did not ask for
+// INET_DIAG_SKMEMINFO, the only one of use (appendListener), and that
+// those of an IPv6 listener, which may carry INET_DIAG_SKV6ONLY, are read.
+func TestListenersUnusedAttributes(t *testing.T) {
+	damage := func(m *netlink.Message) { binary.NativeEndian.PutUint16(m.Data[inetDiagMsgLen:], 2) }
+	for _, tc := range []struct {
+		name   string
+		family uint8
+		ext    uint8
+		lost   int
+	}{
+		{"IPv4 default", afInet, 0, 0},
+		{"IPv4 ReadDrops", afInet, skMemInfoExt, 1},
+		{"IPv6 default", afInet6, 0, 1},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c, _ := testConn(t, kernel(t, func(family uint8, msgs []netlink.Message) []netlink.Message {
+				if family == tc.family {
+					damage(&msgs[1])
+				}
+				return msgs
+			}))
+			c.ext = tc.ext
+			ls, err := c.Listeners()
+			if tc.lost == 0 && err != nil || tc.lost > 0 && !errors.Is(err, ErrMalformed) {
+				t.Fatalf("error = %v, want ErrMalformed: %v", err, tc.lost > 0)
+			}
+			if want := captureV4Count + 1 + 6 - tc.lost; len(ls) != want {
+				t.Errorf("got %d listeners, want %d", len(ls), want)
 			}
 		})
 	}

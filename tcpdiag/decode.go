@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"net/netip"
+	"slices"
 	"syscall"
 	"time"
 )
@@ -126,13 +127,14 @@ func (d *dump) datagram(b []byte, fn func(payload []byte, off int) error) error 
 		if len(b)-off < nlmsgHdrLen {
 			return fmt.Errorf("%w: %s: %d bytes at byte %d, shorter than a netlink header", ErrMalformed, d.op, len(b)-off, base+off)
 		}
-		n := int(ne.Uint32(b[off:]))
+		h := (*[nlmsgHdrLen]byte)(b[off:]) // struct nlmsghdr
+		n := int(ne.Uint32(h[0:]))
 		if n < nlmsgHdrLen || n > len(b)-off {
 			return fmt.Errorf("%w: %s: message at byte %d has length %d, %d bytes left", ErrMalformed, d.op, base+off, n, len(b)-off)
 		}
-		typ := ne.Uint16(b[off+4:])
-		flags := ne.Uint16(b[off+6:])
-		seq := ne.Uint32(b[off+8:])
+		typ := ne.Uint16(h[4:])
+		flags := ne.Uint16(h[6:])
+		seq := ne.Uint32(h[8:])
 		payload := b[off+nlmsgHdrLen : off+n]
 		at := base + off
 		off += min(align4(n), len(b)-off)
@@ -234,57 +236,93 @@ func (a *attrs) want(name string, size int) bool {
 	return true
 }
 
-// decodeListener decodes an inet_diag_msg and its attributes into l. It
-// returns false for a socket that is not listening (the kernel filters
-// by state, so none is expected). off is the payload's offset in the
-// reply, for messages.
-func decodeListener(b []byte, off int, l *Listener) (bool, error) {
+// appendListener decodes an inet_diag_msg and its attributes, the
+// payload at byte off of a reply to a request for the attributes in ext,
+// and appends the listener to dst. A socket that is not listening is
+// skipped (the kernel filters by state, so none is expected); so is one
+// that does not decode, with an error wrapping ErrMalformed.
+//
+// The attributes are walked, and checked, only when one that Listener
+// reports can be there: INET_DIAG_SKMEMINFO comes only when ext asks for
+// it, INET_DIAG_SKV6ONLY only for AF_INET6 sockets (inet_sk_diag_fill and
+// inet_diag_msg_attrs_fill in net/ipv4/inet_diag.c). The ones a kernel
+// adds unasked (INET_DIAG_SHUTDOWN; _MARK for CAP_NET_ADMIN; _CGROUP_ID
+// and _SOCKOPT on newer kernels) would cost a walk per IPv4 socket for
+// nothing.
+//
+// It runs once per socket of a dump, so it is written for the compiler:
+// one bounds check for the fixed part; the new element is not zeroed but
+// has every field stored straight into it (a composite literal is built
+// on the stack and copied with 16-byte moves that stall on store
+// forwarding); the attribute walk indexes b, as slicing a remainder
+// would put a pointer adjustment on the loop's critical path.
+func appendListener(dst []Listener, b []byte, off int, ext uint8) ([]Listener, error) {
 	if len(b) < inetDiagMsgLen {
-		return false, fmt.Errorf("%w: inet_diag_msg at byte %d has %d bytes, want at least %d", ErrMalformed, off, len(b), inetDiagMsgLen)
+		return dst, fmt.Errorf("%w: inet_diag_msg at byte %d has %d bytes, want at least %d", ErrMalformed, off, len(b), inetDiagMsgLen)
 	}
-	if b[1] != tcpListen {
-		return false, nil
+	m := (*[inetDiagMsgLen]byte)(b)
+	if m[1] != tcpListen {
+		return dst, nil
 	}
-	port := binary.BigEndian.Uint16(b[4:])
-	var addr netip.Addr
-	switch b[0] {
-	case afInet:
-		addr = netip.AddrFrom4([4]byte(b[8:12]))
-	case afInet6:
-		addr = netip.AddrFrom16([16]byte(b[8:24]))
-	default:
-		return false, fmt.Errorf("%w: inet_diag_msg at byte %d has address family %d", ErrMalformed, off, b[0])
+	if m[0] != afInet && m[0] != afInet6 {
+		return dst, fmt.Errorf("%w: inet_diag_msg at byte %d has address family %d", ErrMalformed, off, m[0])
 	}
-	*l = Listener{
-		Local:       netip.AddrPortFrom(addr, port),
-		Interface:   ne.Uint32(b[40:]),
-		Cookie:      uint64(ne.Uint32(b[44:])) | uint64(ne.Uint32(b[48:]))<<32,
-		AcceptQueue: ne.Uint32(b[56:]),
-		Backlog:     ne.Uint32(b[60:]),
-		UID:         ne.Uint32(b[64:]),
-		Inode:       ne.Uint32(b[68:]),
+	if len(dst) == cap(dst) {
+		dst = slices.Grow(dst, 1)
 	}
-	a := attrs{b: b[inetDiagMsgLen:], base: off + inetDiagMsgLen}
-	for a.next() {
-		switch a.typ {
+	dst = dst[:len(dst)+1]
+	l := &dst[len(dst)-1]
+	port := uint16(m[4])<<8 | uint16(m[5])
+	if m[0] == afInet {
+		l.Local = netip.AddrPortFrom(netip.AddrFrom4([4]byte(m[8:12])), port)
+	} else {
+		l.Local = netip.AddrPortFrom(netip.AddrFrom16([16]byte(m[8:24])), port)
+	}
+	l.Interface = ne.Uint32(m[40:])
+	l.Cookie = uint64(ne.Uint32(m[44:])) | uint64(ne.Uint32(m[48:]))<<32 // idiag_cookie[2], low word first
+	l.AcceptQueue = ne.Uint32(m[56:])
+	l.Backlog = ne.Uint32(m[60:])
+	l.UID = ne.Uint32(m[64:])
+	l.Inode = ne.Uint32(m[68:])
+	l.Drops = 0
+	l.V6Only = false
+	if m[0] == afInet && ext&skMemInfoExt == 0 {
+		return dst, nil
+	}
+	for i := inetDiagMsgLen; i < len(b); {
+		if len(b)-i < 4 {
+			return dst[:len(dst)-1], listenerAttrError(b, off, i)
+		}
+		h := b[i : i+4] // struct nlattr
+		n := int(ne.Uint16(h))
+		if n < 4 || n > len(b)-i {
+			return dst[:len(dst)-1], listenerAttrError(b, off, i)
+		}
+		switch ne.Uint16(h[2:]) & nlaTypeMask {
 		case inetDiagSKMemInfo:
-			if len(a.val)%4 != 0 {
-				a.err = fmt.Errorf("attribute INET_DIAG_SKMEMINFO at byte %d has %d bytes, not a multiple of 4", a.at, len(a.val))
-				break
+			if n%4 != 0 {
+				return dst[:len(dst)-1], fmt.Errorf("%w: inet_diag_msg at byte %d: attribute INET_DIAG_SKMEMINFO at byte %d has %d bytes, not a multiple of 4", ErrMalformed, off, off+i, n-4)
 			}
-			if len(a.val) > skMemInfoDrops*4 {
-				l.Drops = ne.Uint32(a.val[skMemInfoDrops*4:])
+			if n > 4+skMemInfoDrops*4 {
+				l.Drops = ne.Uint32(b[i+4+skMemInfoDrops*4:])
 			}
 		case inetDiagSKV6Only:
-			if a.want("INET_DIAG_SKV6ONLY", 1) {
-				l.V6Only = a.val[0] != 0
+			if n != 5 {
+				return dst[:len(dst)-1], fmt.Errorf("%w: inet_diag_msg at byte %d: attribute INET_DIAG_SKV6ONLY at byte %d has %d bytes, want 1", ErrMalformed, off, off+i, n-4)
 			}
+			l.V6Only = b[i+4] != 0
 		}
+		i += align4(n) // past len(b) only by padding the kernel omits
 	}
-	if a.err != nil {
-		return false, fmt.Errorf("%w: inet_diag_msg at byte %d: %v", ErrMalformed, off, a.err)
-	}
-	return true, nil
+	return dst, nil
+}
+
+// listenerAttrError describes the malformed attribute header at b[i:] of
+// the inet_diag_msg b at byte off.
+func listenerAttrError(b []byte, off, i int) error {
+	bad := attrs{b: b[i:], base: off + i}
+	bad.fail(len(b) - i)
+	return fmt.Errorf("%w: inet_diag_msg at byte %d: %v", ErrMalformed, off, bad.err)
 }
 
 // decodeMetrics decodes the attributes of a TCP_METRICS_CMD_GET reply (the

@@ -31,6 +31,32 @@
 // initial pid namespace (the default "/proc" on the host) finds the owners
 // of a container's listeners.
 //
+// # Performance
+//
+// BenchmarkListeners (root only) dumps a namespace holding 20,000
+// listeners. Median of 6 runs on 2 cores, other work running:
+//
+//	ss -ltn (whole process)                    39.8 ms
+//	vishvananda/netlink SocketDiagTCP          28.9 ms
+//	mdlayher/netlink, same request             22.3 ms
+//	Conn.AppendListeners, reused slice         3.56 ms, 0 allocations
+//	Conn.Listeners                             3.90 ms, 1 allocation
+//	bare write/recvfrom loop, counting only    3.35 ms
+//
+// A dump is 11 times as fast as ss, 8 times as fast as vishvananda and
+// 6 times as fast as mdlayher, and takes 1.06 times the bare loop (1.065
+// to 1.09 in three sessions that alternated the two eight times). The
+// bare loop sends the same request and reads into a buffer of the same
+// size: the kernel's work, about 170 ns a socket, is nearly all of a
+// dump. Writing 72 bytes a socket into a result as large as the
+// []Listener costs nothing measurable (Dump/bare-store); the rest is
+// decoding, about 8 ns a socket (BenchmarkDecodeListeners): one bounds
+// check for the fixed inet_diag_msg, fields stored in place, and no
+// attribute walk for IPv4 listeners unless Config.ReadDrops asks for
+// INET_DIAG_SKMEMINFO. Run:
+//
+//	sudo go test -run '^$' -bench BenchmarkListeners/Dump -benchmem ./tcpdiag
+//
 // # Errors
 //
 // Kernel errors keep their errno: errors.Is(err, fs.ErrPermission) for

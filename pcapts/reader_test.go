@@ -197,7 +197,7 @@ func TestReaderPcapNGTimeResolutions(t *testing.T) {
 		p := tcp4(FlagSYN, nil, 0)
 		body = o.AppendUint32(body, uint32(len(p)))
 		body = o.AppendUint32(body, uint32(len(p)))
-		file := append(ngSection(false, []ngIface{{link: LinkRaw, tsresol: c.resol | 0, offset: c.offset}}), ngBlock(o, 6, append(body, p...))...)
+		file := append(ngSection(false, []ngIface{{link: LinkRaw, tsresol: c.resol, offset: c.offset}}), ngBlock(o, 6, append(body, p...))...)
 		if c.resol == 0 {
 			// tsresol 0 must be written explicitly (0 means default to the builder).
 			file = append(ngSection(false, nil), ngBlock(o, 1, []byte{101, 0, 0, 0, 0, 0, 0, 0, 9, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0})...)

@@ -230,7 +230,6 @@ type gen struct {
 	be           bool
 	sectionEvery int
 	written      int
-	last         int64
 }
 
 func newGen(w io.Writer, cfg Config) (*gen, error) {

@@ -131,7 +131,7 @@ func Describe(c Counter, v paws.KernelVersion) Description {
 }
 
 func meaning(c Counter, v paws.KernelVersion) string {
-	at := func(maj, min int) bool { return v.IsZero() || v.AtLeast(maj, min, 0) }
+	at := func(major, minor int) bool { return v.IsZero() || v.AtLeast(major, minor, 0) }
 	rhel := v.Distro()
 	switch c {
 	case TCPExtPAWSPassive:

@@ -26,7 +26,10 @@ import (
 //   - timewait-paws: the TIME_WAIT PAWS counter of the profile rose
 //     (PAWSTimewait from 6.16, PAWSEstab before, where it is only a hint).
 //   - accept-queue-full: a listener's accept queue is full now.
-//   - listen-overflows: ListenOverflows rose.
+//   - listen-overflows: ListenOverflows rose. When every listener's
+//     Drops is known, the finding names the listeners whose drops rose,
+//     and is about one listener (Finding.Listener) when only one did;
+//     otherwise it names those whose accept queues are fullest now.
 //   - syn-queue-drops: TCPReqQFullDrop rose.
 //   - unproven-peer-drops: with tcp_syncookies=0, ListenDrops rose by at
 //     least 2 more than ListenOverflows, TCPReqQFullDrop and PAWSPassive
@@ -312,7 +315,29 @@ func (d *diagnosis) listenOverflows() {
 		ex.WriteString("the final handshake ACKs that met it were dropped (on this kernel SYNs dropped for a full queue count nowhere).")
 	}
 	ev := d.counters(ListenOverflows, ListenDrops)
-	if len(cands) == 0 {
+	var about netip.AddrPort
+	if dropped, ok := d.listenerDrops(); ok {
+		if len(dropped) == 0 {
+			ex.WriteString(" The counter covers the whole namespace and no listener open now dropped anything over the interval: " +
+				"the listener that overflowed has been closed since.")
+		} else {
+			var names []string
+			for _, l := range dropped[:min(5, len(dropped))] {
+				names = append(names, fmt.Sprintf("%s +%d (accept queue %d of %d)", l.Addr, l.Drops, l.AcceptQueue, uint64(l.Backlog)+1))
+			}
+			if len(dropped) > 5 {
+				names = append(names, fmt.Sprintf("%d more", len(dropped)-5))
+			}
+			ev += "; dropped by listener (sk_drops): " + strings.Join(names, ", ")
+			ex.WriteString(" The counter covers the whole namespace; the listeners' own drop counters show which dropped: " + dropped[0].Addr.String())
+			if len(dropped) > 1 {
+				fmt.Fprintf(&ex, " most, and %d more.", len(dropped)-1)
+			} else {
+				about = dropped[0].Addr
+				ex.WriteString(", and no other.")
+			}
+		}
+	} else if len(cands) == 0 {
 		ex.WriteString(" The counter covers the whole namespace and no queue holds a connection now: the overflow was a burst that has drained since.")
 	} else {
 		var names []string
@@ -323,9 +348,27 @@ func (d *diagnosis) listenOverflows() {
 		ex.WriteString(" The counter covers the whole namespace; the candidates are the listeners whose queues are fullest now: " + cands[0].Addr.String() + " first.")
 	}
 	d.add(Finding{
-		Check: CheckListenOverflows, Severity: SeverityCritical,
+		Check: CheckListenOverflows, Severity: SeverityCritical, Listener: about,
 		Evidence: ev, Explanation: ex.String(), Remedy: d.acceptRemedy(),
 	})
+}
+
+// listenerDrops returns the listeners whose drops rose over the interval,
+// most first, and false when the drops of some listener (or of all, when
+// there is none) are not known.
+func (d *diagnosis) listenerDrops() ([]HostListener, bool) {
+	ls := d.h.Listeners
+	if len(ls) == 0 || slices.ContainsFunc(ls, func(l HostListener) bool { return !l.DropsKnown }) {
+		return nil, false
+	}
+	var out []HostListener
+	for _, l := range ls {
+		if l.Drops > 0 {
+			out = append(out, l)
+		}
+	}
+	slices.SortStableFunc(out, func(a, b HostListener) int { return cmp.Compare(b.Drops, a.Drops) })
+	return out, true
 }
 
 // synQueueSize says how the SYN queue of a listener is sized on the

@@ -216,6 +216,61 @@ func TestDiagnose(t *testing.T) {
 				"ListenOverflows +75 in 2s (37.5/s), ListenDrops +75; fullest accept queues now: 127.0.0.1:8080 3 of 5 (backlog 4), 10.0.0.1:80 1 of 4096 (backlog 4095)"}},
 		},
 		{
+			name: "6.18 listen overflows name the one listener whose drops rose, not the fullest", kernel: kernel618,
+			setup: func(t *testing.T, h *Host) {
+				h.Deltas[ListenOverflows], h.Deltas[ListenDrops] = 75, 75
+				h.Listeners = []HostListener{
+					{Addr: web, AcceptQueue: 1, Backlog: 4095, Drops: 75, DropsKnown: true},
+					{Addr: api, AcceptQueue: 3, Backlog: 4, DropsKnown: true},
+				}
+			},
+			want: []want{{CheckListenOverflows, SeverityCritical, web}},
+			contains: map[Check][]string{CheckListenOverflows: {
+				"ListenOverflows +75 in 2s (37.5/s), ListenDrops +75; dropped by listener (sk_drops): 10.0.0.1:80 +75 (accept queue 1 of 4096)",
+				"show which dropped: 10.0.0.1:80, and no other."}},
+			absent: map[Check][]string{CheckListenOverflows: {"fullest", "127.0.0.1:8080"}},
+		},
+		{
+			name: "6.18 listen overflows name every listener whose drops rose, most first", kernel: kernel618,
+			setup: func(t *testing.T, h *Host) {
+				h.Deltas[ListenOverflows], h.Deltas[ListenDrops] = 75, 80
+				h.Listeners = []HostListener{
+					{Addr: web, AcceptQueue: 5, Backlog: 4, Drops: 5, DropsKnown: true},
+					{Addr: netip.MustParseAddrPort("[::]:443"), Backlog: 511, DropsKnown: true},
+					{Addr: api, AcceptQueue: 3, Backlog: 4, Drops: 75, DropsKnown: true},
+				}
+			},
+			want: []want{
+				{CheckAcceptQueueFull, SeverityCritical, web},
+				{CheckListenOverflows, SeverityCritical, netip.AddrPort{}},
+			},
+			contains: map[Check][]string{CheckListenOverflows: {
+				"dropped by listener (sk_drops): 127.0.0.1:8080 +75 (accept queue 3 of 5), 10.0.0.1:80 +5 (accept queue 5 of 5)",
+				"127.0.0.1:8080 most, and 1 more."}},
+			absent: map[Check][]string{CheckListenOverflows: {"fullest", "[::]:443"}},
+		},
+		{
+			name: "6.18 listen overflows with no open listener's drops risen", kernel: kernel618,
+			setup: func(t *testing.T, h *Host) {
+				h.Deltas[ListenOverflows], h.Deltas[ListenDrops] = 4, 4
+				h.Listeners = []HostListener{{Addr: api, AcceptQueue: 3, Backlog: 4, DropsKnown: true}}
+			},
+			want:     []want{{CheckListenOverflows, SeverityCritical, netip.AddrPort{}}},
+			contains: map[Check][]string{CheckListenOverflows: {"ListenOverflows +4 in 2s (2/s), ListenDrops +4", "closed since"}},
+			absent:   map[Check][]string{CheckListenOverflows: {"fullest", "127.0.0.1:8080"}},
+		},
+		{
+			name: "listen overflows fall back to the fullest queues when some listener's drops are unknown", kernel: kernel618,
+			setup: func(t *testing.T, h *Host) {
+				h.Deltas[ListenOverflows], h.Deltas[ListenDrops] = 75, 75
+				h.Listeners = []HostListener{{Addr: web, AcceptQueue: 1, Backlog: 4095, Drops: 75, DropsKnown: true}, {Addr: api, AcceptQueue: 3, Backlog: 4}}
+			},
+			want: []want{{CheckListenOverflows, SeverityCritical, netip.AddrPort{}}},
+			contains: map[Check][]string{CheckListenOverflows: {
+				"fullest accept queues now: 127.0.0.1:8080 3 of 5 (backlog 4), 10.0.0.1:80 1 of 4096 (backlog 4095)"}},
+			absent: map[Check][]string{CheckListenOverflows: {"sk_drops"}},
+		},
+		{
 			name: "listen overflows after a drained burst", kernel: kernel419,
 			setup: func(t *testing.T, h *Host) {
 				h.Deltas[ListenOverflows], h.Deltas[ListenDrops] = 2, 2
@@ -431,6 +486,7 @@ func TestDiagnoseRandom(t *testing.T) {
 		h.Settings.Somaxconn = []int{0, 128, 4096}[r.IntN(3)]
 		for i := range r.IntN(4) {
 			l := HostListener{Addr: netip.AddrPortFrom(netip.IPv4Unspecified(), uint16(i)), AcceptQueue: r.Uint32N(200), Backlog: r.Uint32N(200)}
+			l.Drops, l.DropsKnown = r.Uint64N(3), r.IntN(3) > 0
 			if r.IntN(2) == 0 {
 				l.Owners = []HostProcess{{PID: r.IntN(3), OpenFiles: r.IntN(1100), MaxOpenFiles: r.Uint64N(1100), AtFDLimit: r.IntN(4) == 0}}
 			}

@@ -80,6 +80,14 @@ type HostListener struct {
 	// connections waiting for accept() and the effective backlog. The
 	// queue is full when AcceptQueue > Backlog.
 	AcceptQueue, Backlog uint32
+	// Drops is how many SYNs and handshake ACKs the kernel dropped on
+	// behalf of this listener over the Host's Interval: the rise of the
+	// socket's sk_drops, its share of ListenDrops (a full accept queue, a
+	// full SYN queue without cookies, per-host PAWS and the other
+	// listen-path drops). It is valid only when DropsKnown: kernels
+	// before 4.9 may not count it, and a single reading has no interval.
+	Drops      uint64
+	DropsKnown bool
 	// Owners are the processes that hold the socket, if known.
 	Owners []HostProcess
 }

@@ -15,15 +15,16 @@
 // The report gives the kernel, the sysctls that decide the fate of a SYN
 // ("absent" for those the kernel or namespace does not have), the paws
 // counters that moved with the sentence netstat -s prints for them, the
-// listening sockets with their queue fill and their owners' descriptors,
-// the tcp_metrics cache, and the findings, most severe first.
+// listening sockets with their queue fill, their drops over the interval
+// and their owners' descriptors, the tcp_metrics cache, and the findings,
+// most severe first.
 //
 // -json prints one object:
 //
 //	{"kernel": "6.18.44", "netns": "host" | "pid N" | PATH, "interval_s": 3,
 //	 "sysctl": {"net.ipv4.tcp_tw_recycle": null, "net.ipv4.tcp_timestamps": 1, ...},
 //	 "counters": {"ListenOverflows": 75, "PAWSTimewait": 0, ...},
-//	 "listeners": [{"addr": "127.0.0.1:8080", "accept_queue": 5, "backlog": 4,
+//	 "listeners": [{"addr": "127.0.0.1:8080", "accept_queue": 5, "backlog": 4, "drops": 75,
 //	                "owners": [{"pid": 12, "comm": "pawsd", "fds": 9, "fd_limit": 1024}]}],
 //	 "tcp_metrics": {"entries": 2, "tw_timestamps": [{"peer": "10.0.0.7", "tsval": 123, "age_s": 4}]},
 //	 "findings": [{"check": "accept-queue-full", "severity": "critical", "listener": "127.0.0.1:8080",
@@ -37,6 +38,10 @@
 // without the "TcpExt:" or "Tcp:" prefix; the value is the increase over
 // the interval. Only counters this kernel has are listed, so a missing
 // name means absent, not zero; with -interval 0 the object is empty.
+// A listener's "drops" is how many SYNs and handshake ACKs the kernel
+// dropped on its behalf over the interval (the rise of its sk_drops, "ss
+// -ltnm" d<N>); it is left out when unknown: with -interval 0, and on
+// kernels before 4.9, which may not count it.
 //
 // Exit status: 0 when no finding is critical, 1 when one is, 2 on a usage
 // error or when the namespace cannot be read (one line on standard error).
@@ -216,6 +221,7 @@ type listener struct {
 	Addr        string  `json:"addr"`
 	AcceptQueue uint32  `json:"accept_queue"`
 	Backlog     uint32  `json:"backlog"`
+	Drops       *uint64 `json:"drops,omitempty"`
 	Owners      []owner `json:"owners"`
 }
 
@@ -270,6 +276,9 @@ func newReport(ob *observe.Observation) *report {
 	}
 	for _, l := range h.Listeners {
 		jl := listener{Addr: l.Addr.String(), AcceptQueue: l.AcceptQueue, Backlog: l.Backlog, Owners: []owner{}}
+		if l.DropsKnown {
+			jl.Drops = &l.Drops
+		}
 		for _, p := range l.Owners {
 			jl.Owners = append(jl.Owners, owner{PID: p.PID, Comm: p.Command, FDs: p.OpenFiles, FDLimit: p.MaxOpenFiles})
 		}

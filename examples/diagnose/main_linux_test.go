@@ -113,6 +113,10 @@ func TestIntegrationFlood(t *testing.T) {
 	if l.Addr != addr.String() || l.AcceptQueue != 5 || l.Backlog != 4 {
 		t.Errorf("listener %+v, want %s 5/4", l, addr)
 	}
+	// The listener's own drop counter moved with ListenOverflows.
+	if l.Drops == nil || *l.Drops < 25 {
+		t.Errorf("listener drops %v, want at least 25", l.Drops)
+	}
 	if len(l.Owners) != 1 || l.Owners[0].PID != os.Getpid() || l.Owners[0].FDs <= 0 || l.Owners[0].FDLimit == 0 {
 		t.Errorf("owners %+v, want this test process %d", l.Owners, os.Getpid())
 	}
@@ -213,10 +217,10 @@ func checkHuman(t *testing.T, out, nsPath string, addr netip.AddrPort) {
 		`(?m)^  net\.ipv4\.tcp_timestamps +1 \(on\)$`,
 		`(?m)^  TcpExt:ListenOverflows +\+\d+ +\d+ times the listen queue of a socket overflowed$`,
 		`(?m)^  TcpExt:ListenDrops +\+\d+ +\d+ SYNs to LISTEN sockets dropped$`,
-		`(?m)^  ADDRESS +RECV-Q +SEND-Q +FILL +OWNERS \(fds/limit\)$`,
-		`(?m)^  ` + regexp.QuoteMeta(addr.String()) + ` +5 +4 +100% +\S+ \(pid ` + fmt.Sprint(os.Getpid()) + `\) \d+/\d+$`,
+		`(?m)^  ADDRESS +RECV-Q +SEND-Q +FILL +DROPS +OWNERS \(fds/limit\)$`,
+		`(?m)^  ` + regexp.QuoteMeta(addr.String()) + ` +5 +4 +100% +\+\d+ +\S+ \(pid ` + fmt.Sprint(os.Getpid()) + `\) \d+/\d+$`,
 		`(?m)^  CRITICAL accept-queue-full ` + regexp.QuoteMeta(addr.String()) + `\n    evidence:    accept queue 5 > backlog 4 `,
-		`(?m)^  CRITICAL listen-overflows\n    evidence:    ListenOverflows \+\d+ in 1\.\d+s \(`,
+		`(?m)^  CRITICAL listen-overflows ` + regexp.QuoteMeta(addr.String()) + `\n    evidence:    ListenOverflows \+\d+ in 1\.\d+s \(`,
 		`(?m)^    explanation: The accept queue of ` + regexp.QuoteMeta(addr.String()) + ` is full`,
 		`(?m)^    remedy:      `,
 	} {

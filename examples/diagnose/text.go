@@ -7,6 +7,7 @@ import (
 	"io"
 	"io/fs"
 	"slices"
+	"strconv"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -109,10 +110,14 @@ func (r *report) writeListeners(w io.Writer, h *paws.Host) {
 		return
 	}
 	tw := tabwriter.NewWriter(w, 0, 8, 2, ' ', 0)
-	fmt.Fprintf(tw, "  ADDRESS\tRECV-Q\tSEND-Q\tFILL\tOWNERS (fds/limit)\n")
+	fmt.Fprintf(tw, "  ADDRESS\tRECV-Q\tSEND-Q\tFILL\tDROPS\tOWNERS (fds/limit)\n")
 	for _, l := range h.Listeners {
 		fill := float64(l.AcceptQueue) / (float64(l.Backlog) + 1) * 100
-		fmt.Fprintf(tw, "  %s\t%6d\t%6d\t%3.0f%%\t%s\n", l.Addr, l.AcceptQueue, l.Backlog, fill, ownerList(l.Owners))
+		drops := "-"
+		if l.DropsKnown {
+			drops = "+" + strconv.FormatUint(l.Drops, 10)
+		}
+		fmt.Fprintf(tw, "  %s\t%6d\t%6d\t%3.0f%%\t%5s\t%s\n", l.Addr, l.AcceptQueue, l.Backlog, fill, drops, ownerList(l.Owners))
 	}
 	tw.Flush()
 }

@@ -83,9 +83,25 @@ type finding struct {
 	Remedy      string     `json:"remedy"`
 }
 
+// perListener reports whether c is a finding on namespace-wide counters
+// whose drops the kernel also counts in the sk_drops of the listener it
+// dropped for. Per-host PAWS findings stay host-wide: they hit a client
+// address on every port.
+func perListener(c paws.Check) bool {
+	switch c {
+	case paws.CheckListenOverflows, paws.CheckSynQueueDrops, paws.CheckUnprovenPeer:
+		return true
+	}
+	return false
+}
+
 // assess diagnoses h under p. h is a copy: assess may change its fields
 // but not the elements of its slices.
 func assess(h paws.Host, p policy) report {
+	// With -port and every listener's drops known, a perListener finding
+	// counts only if the watched listeners dropped at least minDrops.
+	attributed := len(p.ports) > 0 && len(h.Listeners) > 0 &&
+		!slices.ContainsFunc(h.Listeners, func(l paws.HostListener) bool { return !l.DropsKnown })
 	if len(p.ports) > 0 {
 		h.Listeners = slices.DeleteFunc(slices.Clone(h.Listeners), func(l paws.HostListener) bool {
 			return !listenerOn(l.Addr, p.ports)
@@ -100,9 +116,16 @@ func assess(h paws.Host, p policy) report {
 		fs = append(fs, filling(h.Listeners, p.fill)...)
 		slices.SortStableFunc(fs, func(a, b paws.Finding) int { return cmp.Compare(b.Severity, a.Severity) })
 	}
+	var watchedDrops uint64
+	for _, l := range h.Listeners {
+		watchedDrops += l.Drops
+	}
 	rep := report{Status: "ok", Interval: h.Interval.Seconds(), Findings: make([]finding, 0, len(fs))}
 	for _, f := range fs {
 		if f.Listener.IsValid() && !listenerOn(f.Listener, p.ports) {
+			continue
+		}
+		if attributed && watchedDrops < max(p.minDrops, 1) && perListener(f.Check) {
 			continue
 		}
 		if f.Severity >= paws.SeverityCritical {

@@ -40,8 +40,15 @@
 //     below 1 this program adds an accept-queue-filling finding, so the
 //     load balancer drains the backend before SYNs are lost.
 //   - -port: only the listeners on these ports count, and the host-wide
-//     findings (per-host PAWS, listen overflows, SYN queue drops), which
-//     the kernel's counters cannot attribute to a port.
+//     findings (per-host PAWS, TIME_WAIT PAWS, sysctls). The findings on
+//     the namespace-wide counters of listen-path drops (listen-overflows,
+//     syn-queue-drops, unproven-peer-drops) count only if the watched
+//     listeners dropped at least -min-drops SYNs or handshake ACKs
+//     since the previous request, by their own drop counters (sk_drops,
+//     which the kernel keeps per listening socket from 4.9 on): another
+//     port's overflow does not fail this check. Where those counters are
+//     unknown (older kernels, the first request) these findings count
+//     whichever listener dropped.
 //
 // Cost: the scan of every /proc/PID/fd for the processes holding the
 // listeners is most of a request's cost and grows with the processes and

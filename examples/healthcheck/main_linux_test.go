@@ -89,8 +89,7 @@ func TestIntegrationHealthz(t *testing.T) {
 	}
 	t.Logf("flooded: %d %+v", code, rep)
 
-	// Only port 9090: the full listener's finding is left out, the
-	// host-wide ones stay.
+	// Only port 9090: the full listener's findings are left out.
 	setPorts := func(ports ...uint16) {
 		s.mu.Lock()
 		s.pol.ports = ports
@@ -117,6 +116,53 @@ func TestIntegrationHealthz(t *testing.T) {
 	if code, rep := get(t, srv.URL+"/healthz"); code != http.StatusOK || rep.Status != "ok" || rep.Interval <= 0 {
 		t.Fatalf("drained listener: %d %+v", code, rep)
 	}
+}
+
+// TestIntegrationPortDrops floods the listener on 9090 of a namespace
+// that also has one on 8080: the namespace-wide ListenOverflows rises, but
+// only 9090's own drop counter does, so a check of -port 8080 answers 200
+// and one of -port 9090 answers 503 with listen-overflows about it.
+func TestIntegrationPortDrops(t *testing.T) {
+	nstest.RequireRoot(t)
+	ns := nstest.New(t)
+	quiet := netip.MustParseAddrPort("127.0.0.1:8080")
+	flooded := netip.MustParseAddrPort("127.0.0.1:9090")
+	ns.Listen(t, quiet, 16)
+	ns.Listen(t, flooded, 2)
+
+	// One server per port, each with its baseline taken before the flood.
+	healthz := func(port uint16) string {
+		obs, err := observe.Open(observe.Target{NetNS: ns.Path})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { obs.Close() })
+		s, err := newServer(obs, policy{ports: []uint16{port}, minDrops: 1, fill: 1, owners: ownersNever})
+		if err != nil {
+			t.Fatal(err)
+		}
+		srv := httptest.NewServer(s.mux())
+		t.Cleanup(srv.Close)
+		return srv.URL + "/healthz"
+	}
+	quietURL, floodedURL := healthz(quiet.Port()), healthz(flooded.Port())
+
+	ns.ConnectMany(t, flooded, 12)
+	time.Sleep(1500 * time.Millisecond) // the first SYNs and one retransmission meet the full queue
+
+	code, rep := get(t, quietURL)
+	if code != http.StatusOK || rep.Status != "ok" || len(rep.Findings) != 0 {
+		t.Errorf("-port 8080 while 9090 overflows: %d %+v", code, rep)
+	}
+	code, rep = get(t, floodedURL)
+	if code != http.StatusServiceUnavailable || !has(rep, paws.CheckListenOverflows, flooded.String()) || !has(rep, paws.CheckAcceptQueueFull, flooded.String()) {
+		t.Fatalf("-port 9090 while it overflows: %d %+v", code, rep)
+	}
+	i := slices.IndexFunc(rep.Findings, func(f finding) bool { return f.Check == paws.CheckListenOverflows })
+	if ev := rep.Findings[i].Evidence; !strings.Contains(ev, "dropped by listener (sk_drops): 127.0.0.1:9090 +") {
+		t.Errorf("listen-overflows evidence does not give 9090's drops: %q", ev)
+	}
+	t.Logf("-port 9090: %s", rep.Findings[i].Evidence)
 }
 
 // TestIntegrationRun runs the program against a namespace, fetches

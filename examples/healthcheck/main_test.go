@@ -178,6 +178,61 @@ func TestAssessMinDrops(t *testing.T) {
 	}
 }
 
+// TestAssessPerListener checks -port with per-listener drops: the
+// findings on namespace-wide listen-drop counters fail the check only when
+// a watched listener dropped (at least -min-drops), and still do whenever
+// some listener's drops are unknown.
+func TestAssessPerListener(t *testing.T) {
+	a := netip.MustParseAddrPort("10.0.0.1:80")
+	b := netip.MustParseAddrPort("[::]:8080")
+	h := paws.Host{
+		Profile:  paws.ProfileFor(paws.MustParseKernelVersion("6.18.0")),
+		Interval: time.Second,
+		Observed: paws.CounterSet(0).With(paws.ListenOverflows, paws.ListenDrops, paws.TCPReqQFullDrop),
+		Listeners: []paws.HostListener{
+			{Addr: a, DropsKnown: true},
+			{Addr: b, AcceptQueue: 2, Backlog: 4, Drops: 9, DropsKnown: true},
+		},
+	}
+	h.Settings = paws.DefaultSettings(h.Profile)
+	h.Settings.TCPSyncookies = 0
+	h.Deltas[paws.ListenOverflows], h.Deltas[paws.TCPReqQFullDrop], h.Deltas[paws.ListenDrops] = 5, 4, 20
+	// 11 of the 20 drops were on behalf of a listener closed since.
+
+	checks := func(rep report) []paws.Check {
+		var cs []paws.Check
+		for _, f := range rep.Findings {
+			cs = append(cs, f.Check)
+		}
+		return cs
+	}
+	// ListenDrops exceeds the others: unproven-peer-drops too.
+	all := []paws.Check{paws.CheckListenOverflows, paws.CheckSynQueueDrops, paws.CheckUnprovenPeer}
+	for _, tc := range []struct {
+		name     string
+		ports    []uint16
+		minDrops uint64
+		unknown  bool // the drops of listener a are not known
+		want     []paws.Check
+	}{
+		{"all ports", nil, 1, false, all},
+		{"watched listener dropped", []uint16{8080}, 1, false, all},
+		{"watched listener dropped -min-drops", []uint16{8080}, 9, false, all},
+		{"watched listener dropped below -min-drops", []uint16{8080}, 10, false, nil},
+		{"other listener dropped", []uint16{80}, 1, false, nil},
+		{"no listener on the port", []uint16{443}, 1, false, nil},
+		{"drops unknown", []uint16{80}, 1, true, all},
+	} {
+		h := h
+		h.Listeners = slices.Clone(h.Listeners)
+		h.Listeners[0].DropsKnown = !tc.unknown
+		rep := assess(h, policy{ports: tc.ports, minDrops: tc.minDrops, fill: 1})
+		if got := checks(rep); !slices.Equal(got, tc.want) || (rep.Status == "critical") != (len(tc.want) > 0) {
+			t.Errorf("%s: %s %v, want %v", tc.name, rep.Status, got, tc.want)
+		}
+	}
+}
+
 func TestScanOwners(t *testing.T) {
 	idle := tcpdiag.Listener{Local: netip.MustParseAddrPort("10.0.0.1:80"), Backlog: 128}
 	busy := tcpdiag.Listener{Local: netip.MustParseAddrPort("[::]:8080"), AcceptQueue: 1, Backlog: 128}

@@ -65,18 +65,40 @@ func TestIntegrationObserveFlood(t *testing.T) {
 	if l.AcceptQueue != 5 || l.Backlog != 4 {
 		t.Errorf("queue %d/%d, want 5/4", l.AcceptQueue, l.Backlog)
 	}
+	// The listener's own counter (sk_drops) counts the same drops.
+	if !l.DropsKnown || l.Drops < 7 || len(ob.Drops) != 1 {
+		t.Errorf("listener drops %d (known %v, Observation.Drops %v), want at least 7", l.Drops, l.DropsKnown, ob.Drops)
+	}
+	if first.Drops != nil {
+		t.Errorf("first Observe has listener drops %v", first.Drops)
+	}
 	if !slices.ContainsFunc(l.Owners, func(p paws.HostProcess) bool { return p.PID == os.Getpid() && p.MaxOpenFiles > 0 }) {
 		t.Errorf("owners %+v, want this process (%d)", l.Owners, os.Getpid())
 	}
 	var found []paws.Check
 	for _, f := range paws.Diagnose(h) {
 		found = append(found, f.Check)
-		if f.Check == paws.CheckAcceptQueueFull && f.Listener != addr {
+		if (f.Check == paws.CheckAcceptQueueFull || f.Check == paws.CheckListenOverflows) && f.Listener != addr {
 			t.Errorf("accept-queue-full about %s, want %s", f.Listener, addr)
 		}
 	}
 	if !slices.Contains(found, paws.CheckAcceptQueueFull) || !slices.Contains(found, paws.CheckListenOverflows) {
 		t.Errorf("findings %v, want accept-queue-full and listen-overflows", found)
+	}
+
+	// Without drops: the same listener, no per-listener drops.
+	nd, err := Open(Target{NetNS: ns.Path}, NoDrops)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nd.Close()
+	for range 2 {
+		if ob, err = nd.Observe(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if ob.Drops != nil || len(ob.Host.Listeners) != 1 || ob.Host.Listeners[0].DropsKnown {
+		t.Errorf("NoDrops: drops %v, listeners %+v", ob.Drops, ob.Host.Listeners)
 	}
 
 	// The host's Observer does not see the namespace's listener.

@@ -3,6 +3,7 @@ package observe
 import (
 	"errors"
 	"io/fs"
+	"math"
 	"net/netip"
 	"slices"
 	"strconv"
@@ -188,5 +189,66 @@ func TestHostOfOneReading(t *testing.T) {
 	h := hostOf(ob)
 	if h.Interval != 0 || !h.Deltas.IsZero() || !h.Observed.Has(paws.ListenOverflows) {
 		t.Errorf("interval %v, deltas %v, observed %b", h.Interval, h.Deltas, h.Observed)
+	}
+}
+
+// TestDropDeltas checks the per-listener drops: none on the first dump,
+// then the rise of each socket's counter by cookie, modulo 2^32, and all
+// the drops of a socket opened since the previous dump.
+func TestDropDeltas(t *testing.T) {
+	o := &Observer{drops: map[uint64]uint32{}, prevDrops: map[uint64]uint32{}}
+	owned := func(ls ...tcpdiag.Listener) []tcpdiag.Owned {
+		out := make([]tcpdiag.Owned, len(ls))
+		for i, l := range ls {
+			out[i] = tcpdiag.Owned{Listener: l}
+		}
+		return out
+	}
+	if got := o.dropDeltas(owned(tcpdiag.Listener{Cookie: 1, Drops: 10}, tcpdiag.Listener{Cookie: 2, Drops: math.MaxUint32 - 1})); got != nil {
+		t.Errorf("first dump: %v, want nil", got)
+	}
+	// Cookie 2 wraps; 3 is new; 1 is gone and a new socket 4 has its port.
+	got := o.dropDeltas(owned(tcpdiag.Listener{Cookie: 2, Drops: 3}, tcpdiag.Listener{Cookie: 3, Drops: 7}, tcpdiag.Listener{Cookie: 4}))
+	if want := []uint64{5, 7, 0}; !slices.Equal(got, want) {
+		t.Errorf("second dump: %v, want %v", got, want)
+	}
+	got = o.dropDeltas(owned(tcpdiag.Listener{Cookie: 3, Drops: 7}, tcpdiag.Listener{Cookie: 1, Drops: 10}))
+	if want := []uint64{0, 10}; !slices.Equal(got, want) {
+		t.Errorf("third dump: %v, want %v (cookie 1 was not in the previous dump)", got, want)
+	}
+}
+
+// TestHostOfDrops checks that the per-listener drops reach the Host only
+// on kernels that count them.
+func TestHostOfDrops(t *testing.T) {
+	ls := []tcpdiag.Owned{
+		{Listener: tcpdiag.Listener{Local: netip.MustParseAddrPort("127.0.0.1:8080")}},
+		{Listener: tcpdiag.Listener{Local: netip.MustParseAddrPort("127.0.0.1:9090")}},
+	}
+	for _, tc := range []struct {
+		kernel string
+		drops  []uint64
+		known  bool
+	}{
+		{"6.18.44-fc-v595", []uint64{0, 12}, true},
+		{"6.18.44-fc-v595", nil, false}, // first reading, or NoDrops
+		{"3.10.0-1160.el7.x86_64", []uint64{0, 12}, false},
+	} {
+		ob := observation(t, tc.kernel, nil, map[string]uint64{"TcpExt:ListenOverflows": 12, "TcpExt:ListenDrops": 12}, ls)
+		ob.Drops = tc.drops
+		h := hostOf(ob)
+		for i, l := range h.Listeners {
+			if l.DropsKnown != tc.known || (tc.known && l.Drops != tc.drops[i]) || (!tc.known && l.Drops != 0) {
+				t.Errorf("%s, drops %v: listener %d %+v", tc.kernel, tc.drops, i, l)
+			}
+		}
+		fs := paws.Diagnose(h)
+		i := slices.IndexFunc(fs, func(f paws.Finding) bool { return f.Check == paws.CheckListenOverflows })
+		if i < 0 {
+			t.Fatalf("%s: no listen-overflows in %+v", tc.kernel, fs)
+		}
+		if want := netip.MustParseAddrPort("127.0.0.1:9090"); tc.known != (fs[i].Listener == want) {
+			t.Errorf("%s, drops %v: listen-overflows about %v", tc.kernel, tc.drops, fs[i].Listener)
+		}
 	}
 }

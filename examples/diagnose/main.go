@@ -83,8 +83,7 @@ func parse(args []string) (options, error) {
 	var o options
 	fl := flag.NewFlagSet("diagnose", flag.ContinueOnError)
 	fl.SetOutput(io.Discard)
-	fl.IntVar(&o.target.PID, "pid", 0, "read the network namespace of process `N`")
-	fl.StringVar(&o.target.NetNS, "netns", "", "read the network namespace file `PATH` (/run/netns/NAME)")
+	o.target.AddFlags(fl)
 	fl.DurationVar(&o.interval, "interval", 3*time.Second, "compare counters over `D`; 0 for one reading")
 	fl.BoolVar(&o.json, "json", false, "print JSON")
 	if err := fl.Parse(args); err != nil {

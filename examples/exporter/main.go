@@ -71,8 +71,7 @@ func parseFlags(args []string, usage io.Writer) (config, error) {
 	fs := flag.NewFlagSet("exporter", flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
 	fs.StringVar(&c.listen, "listen", ":9181", "serve /metrics on `addr:port`")
-	fs.IntVar(&c.target.PID, "pid", 0, "export the network namespace of process `N` (a container)")
-	fs.StringVar(&c.target.NetNS, "netns", "", "export the network namespace file `path` (/run/netns/NAME)")
+	c.target.AddFlags(fs)
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			fmt.Fprintln(usage, "usage: exporter [-listen ADDR] [-pid N | -netns PATH]")

@@ -5,6 +5,7 @@ package observe
 
 import (
 	"errors"
+	"flag"
 	"fmt"
 	"io/fs"
 	"strconv"
@@ -34,6 +35,12 @@ func (t Target) String() string {
 		return t.NetNS
 	}
 	return "host"
+}
+
+// AddFlags defines -pid and -netns on fs, which select t.
+func (t *Target) AddFlags(fs *flag.FlagSet) {
+	fs.IntVar(&t.PID, "pid", 0, "the network namespace of process `N` (a container)")
+	fs.StringVar(&t.NetNS, "netns", "", "the network namespace file `PATH` (/run/netns/NAME)")
 }
 
 // Option changes what Open's Observer reads.

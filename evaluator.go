@@ -561,7 +561,7 @@ type flow struct {
 
 // setFlow sets f to the flow of (local, remote), unmapped addresses.
 func (e *Evaluator) setFlow(f *flow, local, remote netip.AddrPort) {
-	f.k = tupleOf(local, remote)
+	f.k.set(local, remote)
 	f.a, f.b = hashLocal(f.k.lhi, f.k.llo, e.seed), hashRemote(f.k.rhi, f.k.rlo, e.seed)
 	f.h = hashJoin(f.a, f.b, f.k.ports, e.seed)
 }
@@ -742,6 +742,42 @@ func (e *Evaluator) advance(t Time, d *Counters) {
 // in time order: an event earlier than the previous one is evaluated at
 // the previous one's time (Result.Event shows the time used).
 func (e *Evaluator) Step(ev Event) (r Result) {
+	// The event is copied whole first and normalized in place: changing
+	// fields of ev and then copying it would read those fields' narrow
+	// stores back with the copy's wide loads, a store-forwarding stall.
+	r.Event = ev
+	e.normalize(&r.Event)
+	e.advance(r.Event.Time, nil)
+	e.nowS = r.Event.Time.Seconds()
+	switch r.Event.Type {
+	case EventSYN:
+		e.syn(&r)
+	case EventServerClose:
+		e.serverClose(&r)
+	case EventClientClose:
+		e.clientClose(&r)
+	case EventClientRST:
+		e.segment(&r, FlagRST)
+	case EventACK:
+		e.segment(&r, FlagACK)
+	case EventSegment:
+		e.segment(&r, segFlags(r.Event.Flags))
+	case EventAccept:
+		if e.acceptq > 0 {
+			e.acceptq--
+			r.Outcome, r.note, r.qlen = OutcomeAccept, noteAccept, int32(e.acceptq)
+		} else {
+			r.Outcome, r.note = OutcomeRefuse, noteAcceptEmpty
+		}
+	case EventConnect:
+		e.connect(&r)
+	}
+	return
+}
+
+// normalize clamps ev's time, unmaps its addresses and fills in the
+// defaults of Dst and TSvalAt.
+func (e *Evaluator) normalize(ev *Event) {
 	if ev.Time < e.now {
 		ev.Time = e.now
 	}
@@ -757,33 +793,6 @@ func (e *Evaluator) Step(ev Event) (r Result) {
 	if ev.Type == EventServerClose && ev.TSvalAt == 0 || ev.TSvalAt > ev.Time {
 		ev.TSvalAt = ev.Time
 	}
-	e.advance(ev.Time, nil)
-	r.Event = ev
-	e.nowS = ev.Time.Seconds()
-	switch ev.Type {
-	case EventSYN:
-		e.syn(&r)
-	case EventServerClose:
-		e.serverClose(&r)
-	case EventClientClose:
-		e.clientClose(&r)
-	case EventClientRST:
-		e.segment(&r, FlagRST)
-	case EventACK:
-		e.segment(&r, FlagACK)
-	case EventSegment:
-		e.segment(&r, segFlags(ev.Flags))
-	case EventAccept:
-		if e.acceptq > 0 {
-			e.acceptq--
-			r.Outcome, r.note, r.qlen = OutcomeAccept, noteAccept, int32(e.acceptq)
-		} else {
-			r.Outcome, r.note = OutcomeRefuse, noteAcceptEmpty
-		}
-	case EventConnect:
-		e.connect(&r)
-	}
-	return
 }
 
 func (e *Evaluator) listens(dst netip.AddrPort) bool {

@@ -145,13 +145,12 @@ func (f Flags) String() string {
 }
 
 // Event is one thing that happens to the modelled host. It is a comparable
-// value; fields a type does not use are ignored.
+// value; fields a type does not use are ignored. Its fields are ordered
+// by size, so that an Event takes 104 bytes, not 120.
 type Event struct {
 	// Time is when it happened. Events must come in time order; an earlier
 	// Time than the previous event's is taken as the previous event's.
 	Time Time
-	// Type is what happened.
-	Type EventType
 	// Src is the peer's address and port: the source of the SYN, ACK,
 	// RST or segment. For EventConnect it is this host's own address and
 	// port.
@@ -159,28 +158,30 @@ type Event struct {
 	// Dst is this host's address and port; the zero value means the
 	// listener's. For EventConnect it is the remote peer.
 	Dst netip.AddrPort
-	// HasTS reports whether the segment carries a timestamp option, or
-	// for EventServerClose whether the connection used timestamps.
-	HasTS bool
-	// TSval is the segment's TSval; for EventServerClose the peer's last
-	// TSval (ts_recent).
-	TSval Timestamp
-	// TSecr is the segment's TSecr (EventACK), when HasTSecr.
-	TSecr    Timestamp
-	HasTSecr bool
 	// TSvalAt is, for EventServerClose, when TSval arrived
 	// (ts_recent_stamp); zero means Time.
 	TSvalAt Time
+	// TSval is the segment's TSval, when HasTS; for EventServerClose the
+	// peer's last TSval (ts_recent).
+	TSval Timestamp
+	// TSecr is the segment's TSecr (EventACK), when HasTSecr.
+	TSecr Timestamp
 	// Seq is the segment's sequence number, or for EventServerClose the
 	// next sequence number expected from the peer (rcv_nxt), when HasSeq.
 	// Without it a SYN's sequence number is taken as not after rcv_nxt
 	// and a RST's as equal to it.
-	Seq    uint32
-	HasSeq bool
+	Seq uint32
 	// Len is the payload length of an EventSegment.
 	Len uint32
+	// Type is what happened.
+	Type EventType
 	// Flags are the flags of an EventSegment; zero means an ACK.
 	Flags Flags
+	// HasTS reports whether the segment carries a timestamp option, or
+	// for EventServerClose whether the connection used timestamps.
+	HasTS    bool
+	HasTSecr bool
+	HasSeq   bool
 	// FinWait2 marks an EventServerClose whose socket waits for the peer's
 	// FIN in the FIN_WAIT2 timewait substate; the peer's FIN is a later
 	// EventClientClose.

@@ -158,7 +158,7 @@ type Result struct {
 	cached Timestamp // per-host P, or ts_recent of the socket involved
 
 	// Counters are the counter deltas this event causes.
-	Counters Counters
+	Counters Deltas
 
 	stamp int64 // per-host S, or ts_recent_stamp
 	qlen  int32

@@ -129,7 +129,7 @@ func (s *Scenario) Check(results []Result) []Mismatch {
 		if r.Reason != x.Reason {
 			ms = append(ms, Mismatch{i, "reason", x.Reason.String(), r.Reason.String()})
 		}
-		if r.Counters != x.Counters {
+		if r.Counters.Counters() != x.Counters {
 			ms = append(ms, Mismatch{i, "counters", x.Counters.String(), r.Counters.String()})
 		}
 	}

@@ -415,7 +415,7 @@ func (s *session) noPerHostPAWS(tcp sysctl.TCP) error {
 		return err
 	}
 	_, present := snap.Get(netstat.TCPExtPAWSPassive)
-	s.res.Counters = []CounterCheck{{Counter: paws.PAWSPassive, Predicted: r.Counters[paws.PAWSPassive], Present: present}}
+	s.res.Counters = []CounterCheck{{Counter: paws.PAWSPassive, Predicted: uint64(r.Counters[paws.PAWSPassive]), Present: present}}
 	s.logf("evaluator (%v): SYN %v TSval %v, older than the %v cached 0.2 s before for %v: predicted %v, counters %v",
 		p.Kernel, b, older, cached, a.Addr(), r.Outcome, r.Counters)
 	if r.Outcome != paws.OutcomeAnswer || p.Counters.Has(paws.PAWSPassive) || !s.res.Counters[0].Agrees() {

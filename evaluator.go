@@ -235,6 +235,7 @@ type Evaluator struct {
 	anyCookie  bool
 
 	seed       uint64               // of hashTuple
+	noLocal    uint64               // hashLocal of the zero address
 	cache      tupleMap[cacheEntry] // per-host cache
 	cacheOrder ring[tuple]          // its keys, oldest first
 	socks      tupleMap[int32]      // index into slab
@@ -295,6 +296,7 @@ func NewEvaluator(cfg Config) (*Evaluator, error) {
 		acceptq:  l.AcceptQ,
 		seed:     rand.Uint64(),
 	}
+	e.noLocal = hashLocal(0, 0, e.seed)
 	e.backlog = min(l.Backlog, s.Somaxconn)
 	switch p.SynQueue {
 	case SynQueuePow2:
@@ -567,14 +569,16 @@ func (e *Evaluator) setFlow(f *flow, local, remote netip.AddrPort) {
 }
 
 // hostOf sets k to the per-host cache key of f and returns its hash.
+// It copies the addresses word by word, not as k = f.k: f.k was just
+// filled field by field (tuple.set), and a whole-struct copy would stall.
 func (e *Evaluator) hostOf(f *flow, k *tuple) uint32 {
-	*k = f.k
-	e.toHostKey(k)
-	a := f.a
+	k.rhi, k.rlo, k.ports = f.k.rhi, f.k.rlo, 0
 	if e.p.CacheKey == CacheKeyRemote {
-		a = hashLocal(0, 0, e.seed)
+		k.lhi, k.llo = 0, 0
+		return hashJoin(e.noLocal, f.b, 0, e.seed)
 	}
-	return hashJoin(a, f.b, 0, e.seed)
+	k.lhi, k.llo = f.k.lhi, f.k.llo
+	return hashJoin(f.a, f.b, 0, e.seed)
 }
 
 // toHostKey turns the 4-tuple k into its per-host cache key: its

@@ -746,26 +746,36 @@ func (e *Evaluator) advance(t Time, d *Counters) {
 // in time order: an event earlier than the previous one is evaluated at
 // the previous one's time (Result.Event shows the time used).
 func (e *Evaluator) Step(ev Event) (r Result) {
+	e.step(&r, &ev)
+	return
+}
+
+// step is Step writing the prediction for *ev to *r, which it overwrites
+// whole.
+func (e *Evaluator) step(r *Result, ev *Event) {
 	// The event is copied whole first and normalized in place: changing
 	// fields of ev and then copying it would read those fields' narrow
 	// stores back with the copy's wide loads, a store-forwarding stall.
-	r.Event = ev
+	// For the same reason the copy goes straight into r: *r =
+	// Result{Event: *ev} builds the Result on the stack first.
+	*r = Result{}
+	r.Event = *ev
 	e.normalize(&r.Event)
 	e.advance(r.Event.Time, nil)
 	e.nowS = r.Event.Time.Seconds()
 	switch r.Event.Type {
 	case EventSYN:
-		e.syn(&r)
+		e.syn(r)
 	case EventServerClose:
-		e.serverClose(&r)
+		e.serverClose(r)
 	case EventClientClose:
-		e.clientClose(&r)
+		e.clientClose(r)
 	case EventClientRST:
-		e.segment(&r, FlagRST)
+		e.segment(r, FlagRST)
 	case EventACK:
-		e.segment(&r, FlagACK)
+		e.segment(r, FlagACK)
 	case EventSegment:
-		e.segment(&r, segFlags(r.Event.Flags))
+		e.segment(r, segFlags(r.Event.Flags))
 	case EventAccept:
 		if e.acceptq > 0 {
 			e.acceptq--
@@ -774,9 +784,8 @@ func (e *Evaluator) Step(ev Event) (r Result) {
 			r.Outcome, r.note = OutcomeRefuse, noteAcceptEmpty
 		}
 	case EventConnect:
-		e.connect(&r)
+		e.connect(r)
 	}
-	return
 }
 
 // normalize clamps ev's time, unmaps its addresses and fills in the

@@ -111,11 +111,14 @@ func TestIntegrationAcceptQueue(t *testing.T) {
 		t.Fatalf("ListenersOnPort(%d) = %v, want one listener", addr.Port(), ls)
 	}
 	l := ls[0]
-	if l.Local != addr || l.AcceptQueue != 5 || l.Backlog != 4 {
-		t.Errorf("listener = %v, want LISTEN 5 4 %s", l, addr)
+	// The queue holds backlog+1; one more gets in when two CPUs create
+	// children at once, as tcp_v4_syn_recv_sock tests sk_acceptq_is_full
+	// without the listener's lock (seen with the other CPU busy).
+	if l.Local != addr || l.AcceptQueue < 5 || l.AcceptQueue > 6 || l.Backlog != 4 {
+		t.Errorf("listener = %v, want LISTEN 5 4 %s (or 6 after a race)", l, addr)
 	}
-	if !l.AcceptQueueFull() || l.FillRatio() != 1 {
-		t.Errorf("AcceptQueueFull = %v, FillRatio = %v; want true, 1", l.AcceptQueueFull(), l.FillRatio())
+	if !l.AcceptQueueFull() || l.FillRatio() < 1 {
+		t.Errorf("AcceptQueueFull = %v, FillRatio = %v; want true, >= 1", l.AcceptQueueFull(), l.FillRatio())
 	}
 	if l.Inode == 0 || l.Cookie == 0 || l.UID != 0 || l.Interface != 0 {
 		t.Errorf("listener details = %+v", l)

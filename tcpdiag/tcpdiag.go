@@ -91,7 +91,9 @@ func (l Listener) AcceptQueueFull() bool { return l.AcceptQueue > l.Backlog }
 // Backlog+1.
 func (l Listener) Capacity() uint64 { return uint64(l.Backlog) + 1 }
 
-// FillRatio returns AcceptQueue / Capacity: 1 when the queue is full.
+// FillRatio returns AcceptQueue / Capacity: 1 when the queue is full, a
+// little more when children made on several CPUs at once passed the
+// kernel's unlocked fullness check together.
 func (l Listener) FillRatio() float64 {
 	return float64(l.AcceptQueue) / float64(l.Capacity())
 }

@@ -91,8 +91,9 @@ func TestIntegrationScrape(t *testing.T) {
 	}
 	mfs := scrape(t, srv.Client(), srv.URL+"/metrics")
 	recvQ, sendQ := ssListener(t, ns, addr.Port())
-	if q, ok := value(mfs, "paws_listener_accept_queue", "addr", addr.String()); !ok || q != recvQ || q != 5 {
-		t.Errorf("paws_listener_accept_queue = %v (present %v), ss -ltn Recv-Q %v, want 5", q, ok, recvQ)
+	// backlog+1, or one more after a race of two CPUs (nstest.DialMany).
+	if q, ok := value(mfs, "paws_listener_accept_queue", "addr", addr.String()); !ok || q != recvQ || q < 5 || q > 6 {
+		t.Errorf("paws_listener_accept_queue = %v (present %v), ss -ltn Recv-Q %v, want 5 (6 after a race)", q, ok, recvQ)
 	}
 	if b, ok := value(mfs, "paws_listener_backlog", "addr", addr.String()); !ok || b != sendQ || b != 4 {
 		t.Errorf("paws_listener_backlog = %v (present %v), ss -ltn Send-Q %v, want 4", b, ok, sendQ)

@@ -19,8 +19,10 @@ import (
 // DialMany connects n times, concurrently, from inside the namespace to
 // addr, each with the given timeout, and returns the connections that
 // succeeded; they are closed when the test ends. Against a listener that
-// never accepts it fills the accept queue (Backlog+1 connections succeed)
-// and makes the kernel drop the SYNs of the others, which then time out.
+// never accepts it fills the accept queue (Backlog+1 connections succeed,
+// sometimes Backlog+2: two handshakes completing on two CPUs at once can
+// both pass the kernel's unlocked fullness test) and makes the kernel
+// drop the SYNs of the others, which then time out.
 func (ns *NS) DialMany(t testing.TB, addr netip.AddrPort, n int, timeout time.Duration) []net.Conn {
 	t.Helper()
 	var (

@@ -45,6 +45,13 @@ func addrWords(a netip.Addr) (hi, lo uint64) {
 	return binary.BigEndian.Uint64(b[:8]), binary.BigEndian.Uint64(b[8:])
 }
 
+// copy sets k to o word by word: o is usually a key just filled field by
+// field (set), which a whole-struct copy would read back with 16-byte
+// loads that stall.
+func (k *tuple) copy(o *tuple) {
+	k.lhi, k.llo, k.rhi, k.rlo, k.ports = o.lhi, o.llo, o.rhi, o.rlo, o.ports
+}
+
 // eq is k == o without the call to the generated struct equality.
 func (k *tuple) eq(o *tuple) bool {
 	return k.lhi == o.lhi && k.llo == o.llo && k.rhi == o.rhi && k.rlo == o.rlo && k.ports == o.ports
@@ -158,15 +165,23 @@ func (m *tupleMap[V]) get(k *tuple, h uint32) *V {
 // put returns a pointer to the value of k, whose hash is h, and whether k
 // was there; a new entry has the zero value. The pointer is valid until
 // the next put or delete.
+// The table grows only to insert: a put of a key it holds does not make
+// it grow, so a table filled to a bound of its user (MaxCookies) keeps
+// its size.
 func (m *tupleMap[V]) put(k *tuple, h uint32) (*V, bool) {
-	if 2*(m.n+1) > len(m.hashes) {
+	if len(m.hashes) == 0 {
 		m.grow()
 	}
+probe:
 	for i := h & m.mask; ; i = (i + 1) & m.mask {
 		switch m.hashes[i] {
 		case 0:
+			if 2*(m.n+1) > len(m.hashes) {
+				m.grow()
+				goto probe
+			}
 			m.hashes[i] = h
-			m.ents[i].key = *k
+			m.ents[i].key.copy(k)
 			m.n++
 			return &m.ents[i].val, false
 		case h:

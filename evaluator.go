@@ -154,11 +154,13 @@ const (
 )
 
 // sock is a TIME_WAIT socket, a request (SYN_RECV) or an established
-// connection, in one slab shared by the three kinds. Its 4-tuple is the
-// key in the table (socks), not here: a sock is 64 bytes, so a lookup
-// among many sockets costs one cache miss in the table and one here.
+// connection, in one slab shared by the three kinds. The index (socks)
+// holds its hash and slab index; a lookup among many sockets costs one
+// cache miss there and one here, where it compares the key and finds the
+// state.
 type sock struct {
-	hash      uint32 // hashTuple of its 4-tuple, the key in the table
+	key       tuple  // its 4-tuple
+	hash      uint32 // hashTuple of key, its key in the index (socks)
 	gen       uint32
 	kind      uint8
 	finWait2  bool  // TIME_WAIT substate FIN_WAIT2
@@ -180,7 +182,7 @@ type sock struct {
 
 // rtxAt is when a request last sent a SYN-ACK in answer to a
 // retransmitted SYN. It shares the field of the TIME_WAIT expiry, which a
-// request does not have, so that a sock fills one cache line.
+// request does not have.
 func (sk *sock) rtxAt() Time { return sk.expires }
 
 func (sk *sock) setRtxAt(t Time) { sk.expires = t }
@@ -238,7 +240,7 @@ type Evaluator struct {
 	noLocal    uint64               // hashLocal of the zero address
 	cache      tupleMap[cacheEntry] // per-host cache
 	cacheOrder ring[tuple]          // its keys, oldest first
-	socks      tupleMap[int32]      // index into slab
+	socks      sockIndex            // of slab
 	slab       []sock
 	free       []int32
 	nTW        int
@@ -464,25 +466,21 @@ func unmapAP(a netip.AddrPort) netip.AddrPort {
 
 // sockOf returns the slab index of the socket of k, whose hash is h.
 func (e *Evaluator) sockOf(k *tuple, h uint32) (int32, bool) {
-	if p := e.socks.get(k, h); p != nil {
-		return *p, true
-	}
-	return 0, false
+	return e.socks.find(e.slab, k, h)
 }
 
 // newSock adds a socket for k, whose hash is h and which must not have
 // one; it may move the slab, invalidating pointers into it.
 func (e *Evaluator) newSock(k *tuple, h uint32, kind uint8) (int32, *sock) {
-	idx := e.allocSock(h, kind)
-	v, _ := e.socks.put(k, h)
-	*v = idx
+	idx := e.allocSock(k, h, kind)
+	e.socks.insert(h, idx)
 	e.count(kind, 1)
 	return idx, &e.slab[idx]
 }
 
-// allocSock takes a slab entry for a socket whose key hashes to h,
-// without adding it to the table.
-func (e *Evaluator) allocSock(h uint32, kind uint8) int32 {
+// allocSock takes a slab entry for a socket of k, whose hash is h,
+// without adding it to the index.
+func (e *Evaluator) allocSock(k *tuple, h uint32, kind uint8) int32 {
 	var idx int32
 	if n := len(e.free); n > 0 {
 		idx = e.free[n-1]
@@ -492,7 +490,9 @@ func (e *Evaluator) allocSock(h uint32, kind uint8) int32 {
 		idx = int32(len(e.slab) - 1)
 	}
 	e.gen++
-	e.slab[idx] = sock{hash: h, gen: e.gen, kind: kind}
+	sk := &e.slab[idx]
+	*sk = sock{hash: h, gen: e.gen, kind: kind}
+	sk.key.copy(k)
 	return idx
 }
 
@@ -514,30 +514,9 @@ func (e *Evaluator) release(idx int32) {
 	if sk.kind == sockTW {
 		e.twRemove(int(sk.hpos))
 	}
-	e.unindex(sk.hash, idx)
+	e.socks.remove(sk.hash, idx)
 	*sk = sock{}
 	e.free = append(e.free, idx)
-}
-
-// unindex removes the socket at slab index idx, whose key hashes to h,
-// from the table if it is there (a phantom request is not). The key
-// itself is only in the table: a sock does not keep it.
-func (e *Evaluator) unindex(h uint32, idx int32) {
-	m := &e.socks
-	if m.n == 0 {
-		return
-	}
-	for i := h & m.mask; ; i = (i + 1) & m.mask {
-		switch m.hashes[i] {
-		case 0:
-			return
-		case h:
-			if m.ents[i].val == idx {
-				m.deleteAt(i)
-				return
-			}
-		}
-	}
 }
 
 // remove removes the socket of k, whatever its kind, keeping the queue
@@ -949,7 +928,7 @@ func (e *Evaluator) listen(r *Result, f *flow, isn bool) {
 	} else {
 		// A phantom: it counts in the queue and expires, but is not
 		// in the table.
-		idx = e.allocSock(f.h, sockReq)
+		idx = e.allocSock(&f.k, f.h, sockReq)
 		e.fillRequest(&e.slab[idx], ev, saw)
 		e.nReq++
 	}

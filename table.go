@@ -236,3 +236,103 @@ func (m *tupleMap[V]) grow() {
 		m.hashes[j], m.ents[j] = h, ents[i]
 	}
 }
+
+// sockSlot is a slot of a sockIndex: the hash of a socket's 4-tuple (0:
+// empty) and its index in the Evaluator's slab.
+type sockSlot struct {
+	hash uint32
+	idx  int32
+}
+
+// sockIndex maps 4-tuples to the sockets of the Evaluator's slab. It is a
+// tupleMap whose keys stay in the sockets: a slot is 8 bytes, not 48, so
+// the index of the requests a SYN stream creates and expires (an insert
+// and a delete per SYN) stays within the first-level cache, and a delete
+// moves 8 bytes an entry. A lookup that finds its hash compares the key in
+// the socket, which it reads next anyway. Probing, growth and deletion
+// are those of tupleMap.
+type sockIndex struct {
+	slots []sockSlot
+	mask  uint32
+	n     int
+}
+
+// find returns the slab index of the socket of k, whose hash is h.
+func (m *sockIndex) find(slab []sock, k *tuple, h uint32) (int32, bool) {
+	if m.n == 0 {
+		return 0, false
+	}
+	for i := h & m.mask; ; i = (i + 1) & m.mask {
+		s := m.slots[i]
+		if s.hash == h && slab[s.idx].key.eq(k) {
+			return s.idx, true
+		}
+		if s.hash == 0 {
+			return 0, false
+		}
+	}
+}
+
+// insert adds the socket at slab index idx, whose key hashes to h and is
+// not in the index.
+func (m *sockIndex) insert(h uint32, idx int32) {
+	if 4*(m.n+1) > len(m.slots) {
+		m.grow()
+	}
+	i := h & m.mask
+	for m.slots[i].hash != 0 {
+		i = (i + 1) & m.mask
+	}
+	m.slots[i] = sockSlot{h, idx}
+	m.n++
+}
+
+// remove removes the socket at slab index idx, whose key hashes to h, if
+// it is there (a phantom request is not).
+func (m *sockIndex) remove(h uint32, idx int32) {
+	if m.n == 0 {
+		return
+	}
+	for i := h & m.mask; ; i = (i + 1) & m.mask {
+		switch s := m.slots[i]; {
+		case s.hash == 0:
+			return
+		case s.hash == h && s.idx == idx:
+			m.deleteAt(i)
+			return
+		}
+	}
+}
+
+// deleteAt is tupleMap.deleteAt.
+func (m *sockIndex) deleteAt(i uint32) {
+	m.n--
+	for j := i; ; {
+		j = (j + 1) & m.mask
+		s := m.slots[j]
+		if s.hash == 0 {
+			m.slots[i] = sockSlot{}
+			return
+		}
+		if home := s.hash & m.mask; (j-home)&m.mask >= (j-i)&m.mask {
+			m.slots[i] = s
+			i = j
+		}
+	}
+}
+
+func (m *sockIndex) grow() {
+	old := m.slots
+	size := max(2*len(old), 16)
+	m.slots, m.mask = make([]sockSlot, size), uint32(size-1)
+	for _, s := range old {
+		if s.hash == 0 {
+			continue
+		}
+		j := s.hash & m.mask
+		for m.slots[j].hash != 0 {
+			j = (j + 1) & m.mask
+		}
+		m.slots[j] = s
+	}
+}

@@ -114,6 +114,102 @@ func FuzzTupleMap(f *testing.F) {
 	})
 }
 
+// runSockIndexOps applies the operations encoded in ops to a sockIndex
+// over a slab of 64 sockets and to a Go map, as runTupleMapOps does: an
+// insert of a key not held, a remove, a find.
+func runSockIndexOps(t *testing.T, ops []byte, collide bool) {
+	slab := make([]sock, 64)
+	seed := uint64(0x9e3779b97f4a7c15)
+	hashOf := func(k *tuple) uint32 {
+		if collide {
+			return 1<<31 | 0x7ffffff8 | uint32(k.ports&7)
+		}
+		return hashTuple(k, seed)
+	}
+	for i := range slab {
+		slab[i].key = tuple{llo: 0xffff0a000001, rlo: 0xffff0b000000 | uint64(i), ports: 80<<16 | uint32(i)}
+		slab[i].hash = hashOf(&slab[i].key)
+	}
+	var m sockIndex
+	ref := map[tuple]int32{}
+	for i, op := range ops {
+		idx := int32(op & 63)
+		sk := &slab[idx]
+		switch op >> 6 {
+		case 0, 1:
+			if _, had := ref[sk.key]; !had {
+				m.insert(sk.hash, idx)
+				ref[sk.key] = idx
+			}
+		case 2:
+			m.remove(sk.hash, idx)
+			delete(ref, sk.key)
+		case 3:
+			got, ok := m.find(slab, &sk.key, sk.hash)
+			if want, had := ref[sk.key]; ok != had || ok && got != want {
+				t.Fatalf("op %d: find(%x) = %d, %v; want %d, %v", i, sk.key, got, ok, want, had)
+			}
+		}
+		checkSockIndex(t, &m, slab, ref)
+	}
+}
+
+// checkSockIndex compares m with the reference ref, checks its load (at
+// most 1/4) and that every slot is reachable from its home slot.
+func checkSockIndex(t *testing.T, m *sockIndex, slab []sock, ref map[tuple]int32) {
+	t.Helper()
+	if m.n != len(ref) || m.n > 0 && 4*m.n > len(m.slots) {
+		t.Fatalf("n = %d in %d slots, reference has %d", m.n, len(m.slots), len(ref))
+	}
+	for k, want := range ref {
+		if got, ok := m.find(slab, &k, slab[want].hash); !ok || got != want {
+			t.Fatalf("find(%x) = %d, %v; want %d", k, got, ok, want)
+		}
+	}
+	n := 0
+	for i, s := range m.slots {
+		if s.hash == 0 {
+			continue
+		}
+		n++
+		if s.hash != slab[s.idx].hash {
+			t.Fatalf("slot %d holds hash %#x for socket %d hashing to %#x", i, s.hash, s.idx, slab[s.idx].hash)
+		}
+		for j := s.hash & m.mask; j != uint32(i); j = (j + 1) & m.mask {
+			if m.slots[j].hash == 0 {
+				t.Fatalf("slot %d: empty slot %d on the way from home %d", i, j, s.hash&m.mask)
+			}
+		}
+	}
+	if n != m.n {
+		t.Fatalf("%d occupied slots, n = %d", n, m.n)
+	}
+}
+
+func TestSockIndex(t *testing.T) {
+	rng := rand.New(rand.NewPCG(15, 16))
+	for _, collide := range []bool{false, true} {
+		for range 50 {
+			ops := make([]byte, 400)
+			for i := range ops {
+				ops[i] = byte(rng.Uint32())
+			}
+			runSockIndexOps(t, ops, collide)
+		}
+	}
+}
+
+func FuzzSockIndex(f *testing.F) {
+	f.Add([]byte{0, 1, 2, 3, 128, 129, 192, 64, 130}, true)
+	f.Add([]byte{0, 8, 16, 24, 32, 40, 48, 56, 128, 136, 192, 200}, true)
+	f.Fuzz(func(t *testing.T, ops []byte, collide bool) {
+		if len(ops) > 512 {
+			return
+		}
+		runSockIndexOps(t, ops, collide)
+	})
+}
+
 // TestFlowHashes checks that the hashes the hot path derives from a flow
 // are those of the keys (hashTuple), for both per-host cache keys.
 func TestFlowHashes(t *testing.T) {

@@ -90,29 +90,36 @@ func hasKey(m map[tuple]int32, k *tuple) bool {
 	return ok
 }
 
-func TestTupleMap(t *testing.T) {
-	rng := rand.New(rand.NewPCG(11, 12))
+// randomOps runs run on 50 random strings of 400 operations, with and
+// without colliding hashes.
+func randomOps(t *testing.T, seed uint64, run func(*testing.T, []byte, bool)) {
+	rng := rand.New(rand.NewPCG(seed, seed+1))
 	for _, collide := range []bool{false, true} {
 		for range 50 {
 			ops := make([]byte, 400)
 			for i := range ops {
 				ops[i] = byte(rng.Uint32())
 			}
-			runTupleMapOps(t, ops, collide)
+			run(t, ops, collide)
 		}
 	}
 }
 
-func FuzzTupleMap(f *testing.F) {
+// fuzzOps fuzzes run with operation strings of up to 512 operations.
+func fuzzOps(f *testing.F, run func(*testing.T, []byte, bool)) {
 	f.Add([]byte{0, 1, 2, 3, 128, 129, 192, 64, 130}, true)
 	f.Add([]byte{0, 8, 16, 24, 32, 40, 48, 56, 128, 136, 192, 200}, true)
 	f.Fuzz(func(t *testing.T, ops []byte, collide bool) {
 		if len(ops) > 512 {
 			return
 		}
-		runTupleMapOps(t, ops, collide)
+		run(t, ops, collide)
 	})
 }
+
+func TestTupleMap(t *testing.T) { randomOps(t, 11, runTupleMapOps) }
+
+func FuzzTupleMap(f *testing.F) { fuzzOps(f, runTupleMapOps) }
 
 // runSockIndexOps applies the operations encoded in ops to a sockIndex
 // over a slab of 64 sockets and to a Go map, as runTupleMapOps does: an
@@ -186,29 +193,9 @@ func checkSockIndex(t *testing.T, m *sockIndex, slab []sock, ref map[tuple]int32
 	}
 }
 
-func TestSockIndex(t *testing.T) {
-	rng := rand.New(rand.NewPCG(15, 16))
-	for _, collide := range []bool{false, true} {
-		for range 50 {
-			ops := make([]byte, 400)
-			for i := range ops {
-				ops[i] = byte(rng.Uint32())
-			}
-			runSockIndexOps(t, ops, collide)
-		}
-	}
-}
+func TestSockIndex(t *testing.T) { randomOps(t, 15, runSockIndexOps) }
 
-func FuzzSockIndex(f *testing.F) {
-	f.Add([]byte{0, 1, 2, 3, 128, 129, 192, 64, 130}, true)
-	f.Add([]byte{0, 8, 16, 24, 32, 40, 48, 56, 128, 136, 192, 200}, true)
-	f.Fuzz(func(t *testing.T, ops []byte, collide bool) {
-		if len(ops) > 512 {
-			return
-		}
-		runSockIndexOps(t, ops, collide)
-	})
-}
+func FuzzSockIndex(f *testing.F) { fuzzOps(f, runSockIndexOps) }
 
 // TestFlowHashes checks that the hashes the hot path derives from a flow
 // are those of the keys (hashTuple), for both per-host cache keys.

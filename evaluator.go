@@ -406,24 +406,14 @@ func (e *Evaluator) SeedCache(c CacheEntry) error {
 // SeedTimeWait adds a TIME_WAIT socket, as the kernel would have it before
 // the first event. A zero Local means the listener's address.
 func (e *Evaluator) SeedTimeWait(t TimeWait) error {
-	if !t.Remote.IsValid() {
-		return fmt.Errorf("%w: TIME_WAIT socket without remote address", ErrConfig)
-	}
-	local := t.Local
-	if !local.IsValid() {
-		local = e.l.Addr
-	}
-	if e.nTW >= MaxTimeWait {
-		return fmt.Errorf("%w: more than %d TIME_WAIT sockets", ErrConfig, MaxTimeWait)
-	}
 	exp := t.Expires
 	if exp == 0 {
 		exp = t.Entered.Add(60 * time.Second)
 	}
-	k := tupleOf(unmapAP(local), unmapAP(t.Remote))
-	h := hashTuple(&k, e.seed)
-	e.remove(&k, h)
-	idx, sk := e.newSock(&k, h, sockTW)
+	idx, sk, err := e.seedSock(t.Local, t.Remote, sockTW)
+	if err != nil {
+		return err
+	}
 	sk.finWait2, sk.hasTS, sk.rcvKnown = t.FinWait2, t.HasTS, t.HasRcvNxt
 	sk.tsRecent, sk.rcvNxt, sk.expires, sk.entry = t.TSRecent, t.RcvNxt, exp, t.Entered
 	if t.HasTS {
@@ -436,25 +426,39 @@ func (e *Evaluator) SeedTimeWait(t TimeWait) error {
 // SeedEstablished adds an established connection. A zero Local means the
 // listener's address.
 func (e *Evaluator) SeedEstablished(c Established) error {
-	if !c.Remote.IsValid() {
-		return fmt.Errorf("%w: connection without remote address", ErrConfig)
+	_, sk, err := e.seedSock(c.Local, c.Remote, sockConn)
+	if err != nil {
+		return err
 	}
-	local := c.Local
-	if !local.IsValid() {
-		local = e.l.Addr
-	}
-	if e.nConn >= MaxConnections {
-		return fmt.Errorf("%w: more than %d connections", ErrConfig, MaxConnections)
-	}
-	k := tupleOf(unmapAP(local), unmapAP(c.Remote))
-	h := hashTuple(&k, e.seed)
-	e.remove(&k, h)
-	_, sk := e.newSock(&k, h, sockConn)
 	sk.hasTS, sk.rcvKnown, sk.tsRecent, sk.rcvNxt = c.HasTS, c.HasRcvNxt, c.TSRecent, c.RcvNxt
 	if c.HasTS {
 		sk.tsStamp = c.TSRecentAt.Seconds()
 	}
 	return nil
+}
+
+// seedSock makes a socket of kind (sockTW or sockConn) for (local,
+// remote), a zero local meaning the listener's, in place of any socket
+// of that 4-tuple, if that kind is below its bound.
+func (e *Evaluator) seedSock(local, remote netip.AddrPort, kind uint8) (int32, *sock, error) {
+	what, n, limit := "connection", e.nConn, MaxConnections
+	if kind == sockTW {
+		what, n, limit = "TIME_WAIT socket", e.nTW, MaxTimeWait
+	}
+	if !remote.IsValid() {
+		return 0, nil, fmt.Errorf("%w: %s without remote address", ErrConfig, what)
+	}
+	if !local.IsValid() {
+		local = e.l.Addr
+	}
+	if n >= limit {
+		return 0, nil, fmt.Errorf("%w: more than %d %ss", ErrConfig, limit, what)
+	}
+	k := tupleOf(unmapAP(local), unmapAP(remote))
+	h := hashTuple(&k, e.seed)
+	e.remove(&k, h)
+	idx, sk := e.newSock(&k, h, kind)
+	return idx, sk, nil
 }
 
 func unmapAP(a netip.AddrPort) netip.AddrPort {

@@ -39,7 +39,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"os"
 	"os/signal"
@@ -135,12 +134,7 @@ func run(ctx context.Context, args []string, stderr io.Writer) int {
 	if err != nil {
 		return fail(err)
 	}
-	ln, err := net.Listen("tcp", c.listen)
-	if err != nil {
-		return fail(err)
-	}
-	fmt.Fprintf(stderr, "exporter: serving http://%s/metrics for %s\n", ln.Addr(), c.target)
-	if err := serve.Run(ctx, ln, h); err != nil {
+	if err := serve.ListenAndRun(ctx, c.listen, h, stderr, "exporter", "/metrics", c.target); err != nil {
 		return fail(err)
 	}
 	return 0

@@ -66,7 +66,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"net"
 	"os"
 	"os/signal"
 	"strconv"
@@ -169,12 +168,7 @@ func run(ctx context.Context, args []string, stderr io.Writer) int {
 	if err != nil {
 		return fail(err)
 	}
-	ln, err := net.Listen("tcp", c.listen)
-	if err != nil {
-		return fail(err)
-	}
-	fmt.Fprintf(stderr, "healthcheck: serving http://%s/healthz for %s\n", ln.Addr(), c.target)
-	if err := serve.Run(ctx, ln, s.mux()); err != nil {
+	if err := serve.ListenAndRun(ctx, c.listen, s.mux(), stderr, "healthcheck", "/healthz", c.target); err != nil {
 		return fail(err)
 	}
 	return 0

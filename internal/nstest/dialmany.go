@@ -20,8 +20,9 @@ import (
 // addr, each with the given timeout, and returns the connections that
 // succeeded; they are closed when the test ends. Against a listener that
 // never accepts it fills the accept queue (Backlog+1 connections succeed,
-// sometimes Backlog+2: two handshakes completing on two CPUs at once can
-// both pass the kernel's unlocked fullness test) and makes the kernel
+// sometimes Backlog+2: tcp_v4_syn_recv_sock tests sk_acceptq_is_full
+// without the listener's lock, so two handshakes completing on two CPUs
+// at once can both pass it) and makes the kernel
 // drop the SYNs of the others, which then time out.
 func (ns *NS) DialMany(t testing.TB, addr netip.AddrPort, n int, timeout time.Duration) []net.Conn {
 	t.Helper()
@@ -50,6 +51,11 @@ func (ns *NS) DialMany(t testing.TB, addr netip.AddrPort, n int, timeout time.Du
 	})
 	return conns
 }
+
+// FullQueue reports whether an accept queue of q connections is what
+// DialMany leaves behind a listener of the given backlog that never
+// accepts: backlog+1, or backlog+2 after the race DialMany describes.
+func FullQueue(q, backlog uint64) bool { return q == backlog+1 || q == backlog+2 }
 
 // ConnectMany starts n non-blocking IPv4 connects to addr from inside the
 // namespace and returns at once; the sockets are closed when the test

@@ -5,6 +5,8 @@ package serve
 import (
 	"context"
 	"errors"
+	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"time"
@@ -13,6 +15,17 @@ import (
 // ShutdownTimeout bounds how long Run waits for requests in flight once
 // its context is done.
 const ShutdownTimeout = 5 * time.Second
+
+// ListenAndRun listens on addr, writes "prog: serving http://ADDR/path
+// for what" to w, and runs h as Run does.
+func ListenAndRun(ctx context.Context, addr string, h http.Handler, w io.Writer, prog, path string, what fmt.Stringer) error {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(w, "%s: serving http://%s%s for %s\n", prog, ln.Addr(), path, what)
+	return Run(ctx, ln, h)
+}
 
 // Run serves h on ln until ctx is done, then shuts the server down,
 // waiting up to ShutdownTimeout for requests in flight. It returns nil

@@ -6,6 +6,8 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"regexp"
+	"strings"
 	"testing"
 	"time"
 )
@@ -52,5 +54,24 @@ func TestRunListenerError(t *testing.T) {
 	err = Run(context.Background(), ln, http.NotFoundHandler())
 	if err == nil || errors.Is(err, http.ErrServerClosed) {
 		t.Errorf("Run on a closed listener = %v, want its accept error", err)
+	}
+}
+
+type name string
+
+func (n name) String() string { return string(n) }
+
+func TestListenAndRun(t *testing.T) {
+	var out strings.Builder
+	if err := ListenAndRun(context.Background(), "256.0.0.1:0", http.NotFoundHandler(), &out, "prog", "/x", name("here")); err == nil || out.Len() != 0 {
+		t.Fatalf("bad address: err %v, wrote %q", err, out.String())
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if err := ListenAndRun(ctx, "127.0.0.1:0", http.NotFoundHandler(), &out, "prog", "/x", name("here")); err != nil {
+		t.Fatalf("cancelled run: %v", err)
+	}
+	if !regexp.MustCompile(`^prog: serving http://127\.0\.0\.1:\d+/x for here\n$`).MatchString(out.String()) {
+		t.Errorf("announcement %q", out.String())
 	}
 }
